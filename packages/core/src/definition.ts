@@ -1,0 +1,152 @@
+import { OptionError, show } from './errors.js';
+import { opt, resolveOptions, type OptionValue, type OptionsSchema } from './options.js';
+
+/**
+ * How an optimizer touches a parameter, which tells backends what kernels it needs and the conformance kit
+ * which tolerance applies: `elementwise` (each element on its own: SGD, Adam, …), `tensor` (elementwise plus
+ * per-tensor reductions such as norms: LAMB, LARS), `matrix` (matrix products: Muon, Shampoo).
+ */
+export type OptimizerKind = 'elementwise' | 'tensor' | 'matrix';
+
+/**
+ * What to do when a gradient holds NaN or ±Infinity. `apply`: update anyway, as PyTorch does (the non-finite
+ * values propagate into parameters and state). `skip`: leave every parameter and all state untouched for this
+ * step and count it in `skippedSteps` (the policy of mixed-precision loss scaling). `throw`: raise a
+ * {@link ParamError} naming the gradient and index, with nothing mutated.
+ */
+export type NonFinitePolicy = 'apply' | 'skip' | 'throw';
+
+/** Options every optimizer accepts. They apply to the whole optimizer and cannot be overridden per group. */
+export interface CommonOptions {
+  /** See {@link NonFinitePolicy}. Default `apply`. */
+  readonly nonFinite: NonFinitePolicy;
+}
+
+export const commonSchema = {
+  nonFinite: opt.oneOf(['apply', 'skip', 'throw'], 'apply', 'What to do with a NaN or ±Infinity in a gradient.'),
+} as const satisfies OptionsSchema;
+
+/** One state tensor of a parameter: its name (as in PyTorch's state dict, camelCased), shape and initial fill. */
+export interface SlotSpec {
+  readonly name: string;
+  readonly shape: readonly number[];
+  /**
+   * Initial contents: a number fills every element (0 when left out); a function writes the initial values
+   * into a zeroed array (e.g. Shampoo's ε·I preconditioners).
+   */
+  readonly init?: number | ((out: Float64Array) => void);
+}
+
+/** Everything the Float64 reference update of one parameter sees. */
+export interface ParamContext<O> {
+  /** Parameter name, for error messages. */
+  readonly name: string;
+  /** The resolved options of the parameter's group, with the current learning rate. */
+  readonly options: O;
+  readonly shape: readonly number[];
+  /** The parameter, updated in place. */
+  readonly param: Float64Array;
+  /** The gradient. Never written: the user's arrays are never changed. */
+  readonly grad: Float64Array;
+  /** State tensors by name, updated in place. */
+  readonly slots: Readonly<Record<string, Float64Array>>;
+  /** Per-parameter host scalars kept in state (e.g. NAdam's μ-product), updated in place. */
+  readonly scalars: Record<string, number>;
+  /** This parameter's step number, already incremented: 1 on its first update (PyTorch's `state['step']`). */
+  readonly step: number;
+}
+
+/** Where an optimizer wants its gradient evaluated (NAG's look-ahead point θ − γv). */
+export type PointContext<O> = Omit<ParamContext<O>, 'grad' | 'step' | 'scalars'> & { readonly scalars: Readonly<Record<string, number>> };
+
+/**
+ * The one definition of an optimizer: name, option schema, state layout and Float64 reference update.
+ * Backends read the schema and state layout from here and supply their own kernels for `name`.
+ */
+export interface OptimizerDefinition<O extends object = Record<string, OptionValue>> {
+  readonly name: string;
+  /** Display name ("AdamW"). */
+  readonly title: string;
+  readonly kind: OptimizerKind;
+  /** Optimizer-specific options; {@link commonSchema} is added to every definition. */
+  readonly schema: OptionsSchema;
+  /** Rules between options (e.g. Nesterov needs momentum); throws {@link OptionError} prefixed with `where`. */
+  check?(options: O, where: string): void;
+  /** Refuses parameter shapes the optimizer cannot handle: returns the reason, or undefined. */
+  rejectShape?(shape: readonly number[], options: O): string | undefined;
+  /** State tensors of a parameter of this shape under these options. */
+  slots(options: O, shape: readonly number[]): SlotSpec[];
+  /** Initial per-parameter host scalars. */
+  scalars?(options: O): Record<string, number>;
+  /**
+   * Writes the point at which the gradient must be evaluated into `out`. Only optimizers that evaluate the
+   * gradient away from the current parameters (NAG) define it.
+   */
+  evaluationPoint?(ctx: PointContext<O>, out: Float64Array): void;
+  /** The Float64 reference: one step for one parameter, in place. */
+  update(ctx: ParamContext<O>): void;
+}
+
+/**
+ * A validated, frozen, JSON-serializable description of an optimizer: the same spec drives every backend.
+ * `JSON.parse(JSON.stringify(spec))` passed to {@link specFromJSON} gives back an equal spec.
+ */
+export interface OptimizerSpec<O extends object = Record<string, OptionValue>> {
+  readonly name: string;
+  readonly options: Readonly<O & CommonOptions>;
+}
+
+/** Full schema of a definition: its own options plus the common ones. */
+export function fullSchema(def: OptimizerDefinition<never>): OptionsSchema {
+  return { ...def.schema, ...commonSchema };
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+/** Validates `given` against a definition (defaults filled, cross-option rules checked) and returns a frozen spec. */
+export function makeSpec<O extends object>(def: OptimizerDefinition<O>, given?: Partial<O & CommonOptions>): OptimizerSpec<O> {
+  const where = def.name;
+  const options = resolveOptions(where, fullSchema(def as OptimizerDefinition<never>), given) as unknown as O & CommonOptions;
+  def.check?.(options, where);
+  return deepFreeze({ name: def.name, options });
+}
+
+/**
+ * Resolves a group's overrides on top of the spec's options. Common options (`nonFinite`) are whole-optimizer
+ * settings and cannot be overridden.
+ */
+export function resolveGroupOptions<O extends object>(
+  def: OptimizerDefinition<O>,
+  spec: OptimizerSpec<O>,
+  overrides: unknown,
+  where: string,
+): Readonly<O & CommonOptions> {
+  if (overrides !== undefined && overrides !== null && typeof overrides === 'object') {
+    for (const key of Object.keys(commonSchema)) {
+      if (key in overrides) throw new OptionError(`${where}: option "${key}" applies to the whole optimizer and cannot be set per group`);
+    }
+  }
+  const options = resolveOptions(
+    where,
+    fullSchema(def as OptimizerDefinition<never>),
+    overrides,
+    spec.options as unknown as Record<string, OptionValue>,
+  ) as unknown as O & CommonOptions;
+  def.check?.(options, where);
+  return deepFreeze(options);
+}
+
+/** Sanity check of a definition's own declarations, so a mistake in a new optimizer fails at import. */
+export function defineOptimizer<O extends object>(def: OptimizerDefinition<O>): OptimizerDefinition<O> {
+  for (const key of Object.keys(commonSchema)) {
+    if (key in def.schema) throw new Error(`${def.name}: option "${key}" is common to every optimizer; do not redeclare it`);
+  }
+  if (!/^[a-z][A-Za-z0-9]*$/.test(def.name)) throw new Error(`optimizer name ${show(def.name)} must be camelCase`);
+  return Object.freeze(def);
+}

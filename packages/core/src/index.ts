@@ -1,0 +1,15 @@
+/**
+ * `@descent/core`: the backend-agnostic optimizer interface and the Float64 reference of every descent
+ * optimizer.
+ *
+ * @packageDocumentation
+ */
+export * from './errors.js';
+export * from './tensor.js';
+export * from './options.js';
+export * from './definition.js';
+export * from './state.js';
+export * from './optimizer.js';
+export * from './reference.js';
+export * from './registry.js';
+export * from './optimizers/index.js';

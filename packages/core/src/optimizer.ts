@@ -1,0 +1,348 @@
+import {
+  makeSpec,
+  resolveGroupOptions,
+  type CommonOptions,
+  type OptimizerDefinition,
+  type OptimizerSpec,
+  type SlotSpec,
+} from './definition.js';
+import { DescentError, OptionError, ParamError, show } from './errors.js';
+import { getDefinition } from './registry.js';
+import {
+  STATE_FORMAT,
+  STATE_VERSION,
+  decodeState,
+  encodeArray,
+  encodeNumber,
+  type DecodedParamState,
+  type ExpectedParamState,
+  type PortableParamState,
+  type PortableState,
+} from './state.js';
+import { entriesOf, isShape, sameShape, showShape, sizeOf, type NamedTensors } from './tensor.js';
+
+/**
+ * The backend-agnostic optimizer interface and the bookkeeping every backend shares (parameter and group
+ * resolution, gradient validation, non-finite policy, state import and export), so that all backends accept
+ * the same inputs and reject bad ones with the same messages.
+ *
+ * @packageDocumentation
+ */
+
+/** Selects the parameters of a group: a list of names, or a predicate on name and shape. */
+export type GroupSelector = readonly string[] | ((name: string, shape: readonly number[]) => boolean);
+
+/** A param group: the parameters it selects and the options it overrides. */
+export interface GroupConfig<O extends object = Record<string, unknown>> {
+  readonly params: GroupSelector;
+  readonly options?: Partial<O>;
+}
+
+/** Options of an optimizer instance beyond its spec. */
+export interface CreateOptions<O extends object = Record<string, unknown>> {
+  /**
+   * Param groups, tried in order. A parameter selected by no group belongs to the default group, which uses the
+   * spec's options unchanged; a parameter selected by two groups is an error.
+   */
+  readonly groups?: ReadonlyArray<GroupConfig<O>>;
+}
+
+/** A resolved group: its index (the default group comes last), options and parameter names. */
+export interface ResolvedGroup<O extends object = Record<string, unknown>> {
+  readonly index: number;
+  /** True for the implicit group of parameters no user group selected. */
+  readonly isDefault: boolean;
+  readonly options: Readonly<O & CommonOptions>;
+  readonly params: readonly string[];
+}
+
+/** Gradients keyed by parameter name. A missing, `null` or `undefined` gradient skips that parameter. */
+export type Gradients<T> = Readonly<Record<string, T | null | undefined>> | ReadonlyMap<string, T | null | undefined>;
+
+/**
+ * A function that returns gradients at a given point, like the closure of PyTorch's `step(closure)`. The point
+ * holds one tensor per parameter: the current parameters for most optimizers, the look-ahead point for NAG.
+ * It must not modify the point.
+ */
+export type GradientClosure<T> = (point: ReadonlyMap<string, T>) => Gradients<T>;
+
+/** What a call of `step` did. */
+export type StepOutcome = 'applied' | 'skipped';
+
+/** An optimizer bound to named parameters on one backend. */
+export interface Optimizer<T, O extends object = Record<string, unknown>> {
+  /** The backend's name (`reference`, `tfjs`, `gpujs`, …). */
+  readonly backend: string;
+  readonly spec: OptimizerSpec<O>;
+  /** Parameter names in the order given. */
+  readonly paramNames: readonly string[];
+  /** Number of applied steps (skipped ones not counted). */
+  readonly stepCount: number;
+  /** Number of steps skipped under `nonFinite: "skip"`. */
+  readonly skippedSteps: number;
+  /**
+   * One update. Given gradients keyed by name, or a closure that computes them at the point the optimizer asks
+   * for. Everything is validated before anything changes.
+   */
+  step(grads: Gradients<T> | GradientClosure<T>): StepOutcome;
+  /** The resolved groups, default group last. */
+  groups(): ReadonlyArray<ResolvedGroup<O>>;
+  /** The options that apply to one parameter now. */
+  optionsOf(param: string): Readonly<O & CommonOptions>;
+  /**
+   * Changes options of one group (schedules use it for `lr`). Validated like the spec; a change that would alter
+   * the state layout (e.g. turning `amsgrad` on) is refused.
+   */
+  setGroupOptions(group: number, patch: Partial<O>): void;
+  /** State of every parameter, portable to any backend. */
+  exportState(): PortableState;
+  /** Replaces all state; validated completely before anything changes. */
+  importState(state: unknown): void;
+  /** Frees backend resources. Later calls other than `dispose` raise an error. */
+  dispose(): void;
+}
+
+/** What the bookkeeping knows of a parameter. */
+export interface ParamRecord<O extends object> {
+  readonly name: string;
+  readonly shape: readonly number[];
+  readonly size: number;
+  group: number;
+  slots: SlotSpec[];
+  scalarNames: string[];
+  /** Whether this parameter's optimizer evaluates the gradient elsewhere (NAG). */
+  readonly options: () => Readonly<O & CommonOptions>;
+}
+
+function resolveSelector(sel: GroupSelector, names: readonly string[], shapes: Map<string, readonly number[]>, where: string): string[] {
+  if (typeof sel === 'function') return names.filter((n) => sel(n, shapes.get(n) as readonly number[]));
+  if (!Array.isArray(sel)) throw new ParamError(`${where}: params must be a list of parameter names or a predicate, got ${show(sel)}`);
+  const seen = new Set<string>();
+  for (const n of sel) {
+    if (typeof n !== 'string' || !shapes.has(n)) {
+      throw new ParamError(`${where}: unknown parameter ${show(n)}; parameters are ${names.map((x) => show(x)).join(', ')}`);
+    }
+    if (seen.has(n)) throw new ParamError(`${where}: parameter ${show(n)} is listed twice`);
+    seen.add(n);
+  }
+  return names.filter((n) => seen.has(n));
+}
+
+/**
+ * Shared implementation of {@link Optimizer}. A backend subclasses it and supplies how to read a tensor's shape,
+ * test gradients for non-finite values, run one update, and move state in and out as Float64.
+ */
+export abstract class OptimizerBase<T, O extends object = Record<string, unknown>> implements Optimizer<T, O> {
+  abstract readonly backend: string;
+  readonly spec: OptimizerSpec<O>;
+  readonly paramNames: readonly string[];
+  protected readonly def: OptimizerDefinition<O>;
+  protected readonly records: Map<string, ParamRecord<O>>;
+  private groupList: Array<{ isDefault: boolean; options: Readonly<O & CommonOptions>; params: string[] }>;
+  private steps = 0;
+  private skipped = 0;
+  private disposed = false;
+
+  protected constructor(spec: OptimizerSpec<O>, params: Array<[string, readonly number[]]>, create: CreateOptions<O> = {}) {
+    const def = getDefinition(spec?.name) as unknown as OptimizerDefinition<O>;
+    // Re-validate: a spec may come from JSON or be hand-made; makeSpec freezes a checked copy.
+    this.spec = makeSpec(def, spec.options as Partial<O & CommonOptions>);
+    this.def = def;
+    const where = def.name;
+    if (params.length === 0) throw new ParamError(`${where}: got an empty parameter list`);
+    const shapes = new Map<string, readonly number[]>();
+    for (const [name, shape] of params) {
+      if (typeof name !== 'string' || name.length === 0) throw new ParamError(`${where}: parameter names must be non-empty strings, got ${show(name)}`);
+      if (shapes.has(name)) throw new ParamError(`${where}: duplicate parameter name ${show(name)}`);
+      if (!isShape(shape)) throw new ParamError(`${where}: parameter ${show(name)} has an invalid shape ${show(shape)}`);
+      shapes.set(name, shape);
+    }
+    this.paramNames = Object.freeze(params.map(([n]) => n));
+    const groupsIn = create.groups ?? [];
+    if (!Array.isArray(groupsIn)) throw new ParamError(`${where}: groups must be a list, got ${show(groupsIn)}`);
+    const owner = new Map<string, number>();
+    this.groupList = groupsIn.map((g, i) => {
+      const at = `${where}: group ${i}`;
+      if (g === null || typeof g !== 'object') throw new ParamError(`${at} must be an object with params and options, got ${show(g)}`);
+      for (const key of Object.keys(g)) {
+        if (key !== 'params' && key !== 'options') throw new ParamError(`${at}: unknown field ${show(key)}; a group has params and options`);
+      }
+      const options = resolveGroupOptions(def, this.spec, g.options, at);
+      const members = resolveSelector(g.params, this.paramNames, shapes, at);
+      if (members.length === 0) throw new ParamError(`${at} selects no parameters`);
+      for (const n of members) {
+        const prev = owner.get(n);
+        if (prev !== undefined) throw new ParamError(`${where}: parameter ${show(n)} is in groups ${prev} and ${i}`);
+        owner.set(n, i);
+      }
+      return { isDefault: false, options, params: members };
+    });
+    const rest = this.paramNames.filter((n) => !owner.has(n));
+    if (rest.length > 0) {
+      for (const n of rest) owner.set(n, this.groupList.length);
+      this.groupList.push({ isDefault: true, options: this.spec.options as Readonly<O & CommonOptions>, params: rest });
+    }
+    this.records = new Map();
+    for (const name of this.paramNames) {
+      const shape = shapes.get(name) as readonly number[];
+      const group = owner.get(name) as number;
+      const options = this.groupList[group]!.options;
+      const reason = def.rejectShape?.(shape, options);
+      if (reason) throw new ParamError(`${where}: parameter ${show(name)} with shape ${showShape(shape)}: ${reason}`);
+      const record: ParamRecord<O> = {
+        name,
+        shape,
+        size: sizeOf(shape),
+        group,
+        slots: def.slots(options, shape),
+        scalarNames: Object.keys(def.scalars?.(options) ?? {}),
+        options: () => this.groupList[record.group]!.options,
+      };
+      this.records.set(name, record);
+    }
+  }
+
+  get stepCount(): number {
+    return this.steps;
+  }
+
+  get skippedSteps(): number {
+    return this.skipped;
+  }
+
+  protected get where(): string {
+    return this.def.name;
+  }
+
+  protected assertLive(): void {
+    if (this.disposed) throw new DescentError(`${this.where}: this optimizer was disposed`);
+  }
+
+  groups(): ReadonlyArray<ResolvedGroup<O>> {
+    return this.groupList.map((g, index) => Object.freeze({ index, isDefault: g.isDefault, options: g.options, params: Object.freeze([...g.params]) }));
+  }
+
+  optionsOf(param: string): Readonly<O & CommonOptions> {
+    const record = this.records.get(param);
+    if (!record) throw new ParamError(`${this.where}: unknown parameter ${show(param)}`);
+    return record.options();
+  }
+
+  setGroupOptions(group: number, patch: Partial<O>): void {
+    this.assertLive();
+    const g = this.groupList[group];
+    if (!Number.isInteger(group) || !g) throw new OptionError(`${this.where}: group ${show(group)} does not exist; there are ${this.groupList.length}`);
+    const at = `${this.where}: group ${group}`;
+    const spec = { name: this.spec.name, options: g.options } as OptimizerSpec<O>;
+    const options = resolveGroupOptions(this.def, spec, patch, at);
+    for (const name of g.params) {
+      const r = this.records.get(name) as ParamRecord<O>;
+      const slots = this.def.slots(options, r.shape);
+      const same = slots.length === r.slots.length && slots.every((s, i) => s.name === r.slots[i]!.name && sameShape(s.shape, r.slots[i]!.shape));
+      if (!same) throw new OptionError(`${at}: this change alters the state layout of parameter ${show(name)}; create a new optimizer instead`);
+    }
+    g.options = options;
+  }
+
+  /** Shape of a gradient tensor, or a message saying why it is not a tensor this backend accepts. */
+  protected abstract gradShape(grad: T): readonly number[] | string;
+  /** Index of the first non-finite element and its value, or undefined. Only called under `skip`/`throw`. */
+  protected abstract findNonFinite(grads: ReadonlyMap<string, T>): { name: string; index: number; value: number } | undefined;
+  /** Applies one validated step to the parameters that have gradients. */
+  protected abstract applyStep(grads: ReadonlyMap<string, T>): void;
+  /** The point at which a closure must evaluate gradients. */
+  protected abstract evaluationPoint(): ReadonlyMap<string, T>;
+  /** Reads one parameter's state as Float64. */
+  protected abstract readParamState(name: string): DecodedParamState;
+  /** Replaces all parameter state; receives fully validated data. */
+  protected abstract writeState(states: ReadonlyMap<string, DecodedParamState>): void;
+  protected abstract release(): void;
+
+  /** Validates gradients against the parameters; returns those present, in parameter order. */
+  protected checkGradients(grads: Gradients<T>): Map<string, T> {
+    const where = `${this.where}: step`;
+    if (grads === null || typeof grads !== 'object') throw new ParamError(`${where}: gradients must be an object keyed by parameter name, got ${show(grads)}`);
+    const given = entriesOf(grads as NamedTensors<T | null | undefined>, `${where}: gradients`);
+    const byName = new Map<string, T>();
+    for (const [name, g] of given) {
+      const record = this.records.get(name);
+      if (!record) throw new ParamError(`${where}: gradient for unknown parameter ${show(name)}; parameters are ${this.paramNames.map((n) => show(n)).join(', ')}`);
+      if (g === null || g === undefined) continue;
+      const shape = this.gradShape(g);
+      if (typeof shape === 'string') throw new ParamError(`${where}: gradient ${show(name)} ${shape}`);
+      if (!sameShape(shape, record.shape)) throw new ParamError(`${where}: gradient ${show(name)} has shape ${showShape(shape)}, expected ${showShape(record.shape)}`);
+      byName.set(name, g);
+    }
+    const ordered = new Map<string, T>();
+    for (const name of this.paramNames) if (byName.has(name)) ordered.set(name, byName.get(name) as T);
+    return ordered;
+  }
+
+  step(grads: Gradients<T> | GradientClosure<T>): StepOutcome {
+    this.assertLive();
+    const present = this.checkGradients(typeof grads === 'function' ? grads(this.evaluationPoint()) : grads);
+    const policy = this.spec.options.nonFinite;
+    if (policy !== 'apply') {
+      const bad = this.findNonFinite(present);
+      if (bad) {
+        if (policy === 'throw') {
+          throw new ParamError(
+            `${this.where}: step: gradient ${show(bad.name)} has a non-finite value (${show(bad.value)}) at index ${bad.index}; nothing was updated (nonFinite: "throw")`,
+          );
+        }
+        this.skipped++;
+        return 'skipped';
+      }
+    }
+    this.applyStep(present);
+    this.steps++;
+    return 'applied';
+  }
+
+  /** Slot and scalar layout every parameter must have, as {@link decodeState} checks it. */
+  protected expectedState(): Map<string, ExpectedParamState> {
+    const out = new Map<string, ExpectedParamState>();
+    for (const r of this.records.values()) out.set(r.name, { shape: r.shape, slots: r.slots, scalars: r.scalarNames });
+    return out;
+  }
+
+  exportState(): PortableState {
+    this.assertLive();
+    const params: Record<string, PortableParamState> = {};
+    for (const r of this.records.values()) {
+      const s = this.readParamState(r.name);
+      const scalars: PortableParamState['scalars'] = {};
+      for (const k of r.scalarNames) scalars[k] = encodeNumber(s.scalars[k] as number);
+      const slots: PortableParamState['slots'] = {};
+      for (const slot of r.slots) slots[slot.name] = { shape: [...slot.shape], data: encodeArray(s.slots[slot.name] as Float64Array) };
+      params[r.name] = { shape: [...r.shape], step: s.step, scalars, slots };
+    }
+    return { format: STATE_FORMAT, version: STATE_VERSION, optimizer: this.def.name, stepCount: this.steps, skippedSteps: this.skipped, params };
+  }
+
+  importState(state: unknown): void {
+    this.assertLive();
+    const decoded = decodeState(state, this.def.name, this.expectedState());
+    this.writeState(decoded.params);
+    this.steps = decoded.stepCount;
+    this.skipped = decoded.skippedSteps;
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.release();
+    this.disposed = true;
+  }
+}
+
+/** Initial Float64 state of one parameter from its definition. */
+export function initialParamState<O extends object>(def: OptimizerDefinition<O>, options: O, record: ParamRecord<O>): DecodedParamState {
+  const slots: Record<string, Float64Array> = {};
+  for (const s of record.slots) {
+    const a = new Float64Array(sizeOf(s.shape));
+    if (typeof s.init === 'function') s.init(a);
+    else if (s.init) a.fill(s.init);
+    slots[s.name] = a;
+  }
+  return { step: 0, scalars: { ...(def.scalars?.(options) ?? {}) }, slots };
+}

@@ -1,0 +1,162 @@
+import { OptionError, show } from './errors.js';
+
+/**
+ * Option schemas: every optimizer declares its options once, with defaults and ranges, and every backend,
+ * the CLI and the param groups validate through the same code, so they raise the same messages.
+ *
+ * @packageDocumentation
+ */
+
+/** A closed or open interval bound. */
+export interface Bound {
+  readonly value: number;
+  readonly open?: boolean;
+}
+
+/** A real-valued option in an interval. Integers only when `integer` is set. */
+export interface NumberOption {
+  readonly type: 'number';
+  readonly default: number;
+  readonly min?: Bound;
+  readonly max?: Bound;
+  readonly integer?: boolean;
+  readonly doc: string;
+}
+
+/** A pair of reals such as `betas`, each element with its own interval. */
+export interface PairOption {
+  readonly type: 'pair';
+  readonly default: readonly [number, number];
+  readonly items: readonly [Omit<NumberOption, 'type' | 'default' | 'doc'>, Omit<NumberOption, 'type' | 'default' | 'doc'>];
+  readonly doc: string;
+}
+
+export interface BooleanOption {
+  readonly type: 'boolean';
+  readonly default: boolean;
+  readonly doc: string;
+}
+
+export interface EnumOption {
+  readonly type: 'enum';
+  readonly values: readonly string[];
+  readonly default: string;
+  readonly doc: string;
+}
+
+export type OptionSchema = NumberOption | PairOption | BooleanOption | EnumOption;
+export type OptionsSchema = Readonly<Record<string, OptionSchema>>;
+
+/** A JSON value an option can hold. */
+export type OptionValue = number | boolean | string | readonly [number, number];
+
+/** `[0, ∞)`-style interval text for messages. */
+export function describeInterval(o: { min?: Bound; max?: Bound; integer?: boolean }): string {
+  const lo = o.min ? `${o.min.open ? '(' : '['}${show(o.min.value)}` : '(-∞';
+  const hi = o.max ? `${show(o.max.value)}${o.max.open ? ')' : ']'}` : '∞)';
+  return `${o.integer ? 'an integer' : 'a number'} in ${lo}, ${hi}`;
+}
+
+function inInterval(x: number, o: { min?: Bound; max?: Bound; integer?: boolean }): boolean {
+  if (!Number.isFinite(x)) return false;
+  if (o.integer && !Number.isInteger(x)) return false;
+  if (o.min && (o.min.open ? !(x > o.min.value) : !(x >= o.min.value))) return false;
+  if (o.max && (o.max.open ? !(x < o.max.value) : !(x <= o.max.value))) return false;
+  return true;
+}
+
+/** Validates one option value against its schema; returns the (frozen) value or throws naming `where` and key. */
+export function checkOption(where: string, key: string, schema: OptionSchema, value: unknown): OptionValue {
+  const fail = (expected: string): never => {
+    throw new OptionError(`${where}: option "${key}" must be ${expected}, got ${show(value)}`);
+  };
+  switch (schema.type) {
+    case 'number':
+      if (typeof value !== 'number' || !inInterval(value, schema)) fail(describeInterval(schema));
+      return value as number;
+    case 'boolean':
+      if (typeof value !== 'boolean') fail('true or false');
+      return value as boolean;
+    case 'enum':
+      if (typeof value !== 'string' || !schema.values.includes(value)) fail(`one of ${schema.values.map((v) => `"${v}"`).join(', ')}`);
+      return value as string;
+    case 'pair': {
+      if (!Array.isArray(value) || value.length !== 2) fail(`a pair [${describeInterval(schema.items[0])}, ${describeInterval(schema.items[1])}]`);
+      const pair = value as unknown[];
+      for (let i = 0; i < 2; i++) {
+        const item = pair[i];
+        const rule = schema.items[i as 0 | 1];
+        if (typeof item !== 'number' || !inInterval(item, rule)) {
+          throw new OptionError(`${where}: option "${key}[${i}]" must be ${describeInterval(rule)}, got ${show(item)}`);
+        }
+      }
+      return Object.freeze([pair[0] as number, pair[1] as number]) as readonly [number, number];
+    }
+  }
+}
+
+function camelCase(key: string): string {
+  return key.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+}
+
+/** Rejects option names the schema does not know, suggesting the camelCase spelling of a snake_case name. */
+export function checkKnownKeys(where: string, schema: OptionsSchema, given: object): void {
+  for (const key of Object.keys(given)) {
+    if (Object.prototype.hasOwnProperty.call(schema, key)) continue;
+    const camel = camelCase(key);
+    const hint = camel !== key && Object.prototype.hasOwnProperty.call(schema, camel) ? ` (did you mean "${camel}"?)` : '';
+    throw new OptionError(`${where}: unknown option "${key}"${hint}; known options: ${Object.keys(schema).join(', ')}`);
+  }
+}
+
+/**
+ * Fills defaults into user options and validates every value. `base` supplies values for keys the user left out
+ * (group overrides fall back to the spec's resolved options).
+ */
+export function resolveOptions(
+  where: string,
+  schema: OptionsSchema,
+  given: unknown,
+  base?: Readonly<Record<string, OptionValue>>,
+): Record<string, OptionValue> {
+  if (given === undefined) given = {};
+  if (given === null || typeof given !== 'object' || Array.isArray(given)) {
+    throw new OptionError(`${where}: options must be an object, got ${show(given)}`);
+  }
+  checkKnownKeys(where, schema, given);
+  const out: Record<string, OptionValue> = {};
+  for (const [key, rule] of Object.entries(schema)) {
+    const value = (given as Record<string, unknown>)[key];
+    if (value === undefined) out[key] = base ? (base[key] as OptionValue) : rule.default;
+    else out[key] = checkOption(where, key, rule, value);
+  }
+  return out;
+}
+
+/** Schema shorthands used by the optimizer definitions. */
+export const opt = {
+  /** A number ≥ 0 (learning rates, weight decay, eps). */
+  nonNegative: (def: number, doc: string): NumberOption => ({ type: 'number', default: def, min: { value: 0 }, doc }),
+  /** A number > 0. */
+  positive: (def: number, doc: string): NumberOption => ({ type: 'number', default: def, min: { value: 0, open: true }, doc }),
+  /** A number in [0, 1) (decay rates such as betas or momentum). */
+  unitHalfOpen: (def: number, doc: string): NumberOption => ({ type: 'number', default: def, min: { value: 0 }, max: { value: 1, open: true }, doc }),
+  /** A number in [0, 1]. */
+  unitClosed: (def: number, doc: string): NumberOption => ({ type: 'number', default: def, min: { value: 0 }, max: { value: 1 }, doc }),
+  /** A positive integer. */
+  count: (def: number, doc: string): NumberOption => ({ type: 'number', default: def, min: { value: 1 }, integer: true, doc }),
+  number: (def: number, doc: string, range: Omit<NumberOption, 'type' | 'default' | 'doc'> = {}): NumberOption => ({ type: 'number', default: def, ...range, doc }),
+  flag: (def: boolean, doc: string): BooleanOption => ({ type: 'boolean', default: def, doc }),
+  oneOf: (values: readonly string[], def: string, doc: string): EnumOption => ({ type: 'enum', values, default: def, doc }),
+  /** Adam-style `betas`: both in [0, 1). */
+  betas: (def: readonly [number, number], doc = 'Decay rates (β₁, β₂) of the first and second moment estimates.'): PairOption => ({
+    type: 'pair',
+    default: def,
+    items: [
+      { min: { value: 0 }, max: { value: 1, open: true } },
+      { min: { value: 0 }, max: { value: 1, open: true } },
+    ],
+    doc,
+  }),
+  pair: (def: readonly [number, number], items: PairOption['items'], doc: string): PairOption => ({ type: 'pair', default: def, items, doc }),
+} as const;

@@ -1,0 +1,139 @@
+import type { OptimizerSpec, ParamContext } from './definition.js';
+import { ParamError, show } from './errors.js';
+import { OptimizerBase, initialParamState, type CreateOptions, type Optimizer } from './optimizer.js';
+import type { DecodedParamState } from './state.js';
+import { entriesOf, tensor, type NamedTensors, type Tensor } from './tensor.js';
+
+/**
+ * The Float64 reference backend: runs each definition's `update` on `Float64Array`s, in place, exactly as
+ * written next to the math. It is the spec the float32 backends are tested against.
+ *
+ * @packageDocumentation
+ */
+
+interface Live {
+  readonly tensor: Tensor;
+  state: DecodedParamState;
+}
+
+function tensorProblem(t: unknown): string | undefined {
+  if (t === null || typeof t !== 'object') return `must be a tensor ({ shape, data: Float64Array }), got ${show(t)}`;
+  const { shape, data } = t as Partial<Tensor>;
+  if (!(data instanceof Float64Array)) return `must hold its values in a Float64Array, got ${data === undefined ? 'no data' : (data as object)?.constructor?.name ?? show(data)}`;
+  if (!Array.isArray(shape)) return `must have a shape array, got ${show(shape)}`;
+  let n = 1;
+  for (const d of shape) n *= d;
+  if (n !== data.length) return `has shape [${shape.join(', ')}] (${n} values) but ${data.length} values`;
+  // ndarray views carry stride/offset; only dense row-major views map element i to data[i].
+  const view = t as { stride?: readonly number[]; offset?: number };
+  if (view.stride !== undefined || view.offset !== undefined) {
+    let expect = 1;
+    for (let i = shape.length - 1; i >= 0; i--) {
+      if ((shape[i] as number) > 1 && view.stride?.[i] !== expect) return 'is not a dense row-major view (copy it first)';
+      expect *= shape[i] as number;
+    }
+    if ((view.offset ?? 0) !== 0) return 'is a view with a non-zero offset (copy it first)';
+  }
+  return undefined;
+}
+
+/** The Float64 reference optimizer. Create it with {@link createReference}. */
+export class ReferenceOptimizer<O extends object = Record<string, unknown>> extends OptimizerBase<Tensor, O> {
+  readonly backend = 'reference';
+  private readonly live = new Map<string, Live>();
+
+  constructor(spec: OptimizerSpec<O>, params: NamedTensors, create: CreateOptions<O> = {}) {
+    const entries = entriesOf(params ?? {}, `${spec?.name ?? 'optimizer'}: parameters`);
+    for (const [name, t] of entries) {
+      const problem = tensorProblem(t);
+      if (problem) throw new ParamError(`${spec?.name ?? 'optimizer'}: parameter ${show(name)} ${problem}`);
+    }
+    super(spec, entries.map(([n, t]) => [n, [...t.shape]]), create);
+    for (const [name, t] of entries) {
+      const record = this.records.get(name)!;
+      this.live.set(name, { tensor: t, state: initialParamState(this.def, record.options(), record) });
+    }
+  }
+
+  /** The parameter tensors (updated in place by `step`). */
+  get params(): ReadonlyMap<string, Tensor> {
+    return new Map([...this.live].map(([n, l]) => [n, l.tensor]));
+  }
+
+  protected gradShape(grad: Tensor): readonly number[] | string {
+    return tensorProblem(grad) ?? grad.shape;
+  }
+
+  protected findNonFinite(grads: ReadonlyMap<string, Tensor>): { name: string; index: number; value: number } | undefined {
+    for (const [name, g] of grads) {
+      const d = g.data;
+      for (let i = 0; i < d.length; i++) if (!Number.isFinite(d[i])) return { name, index: i, value: d[i] as number };
+    }
+    return undefined;
+  }
+
+  protected evaluationPoint(): ReadonlyMap<string, Tensor> {
+    const out = new Map<string, Tensor>();
+    for (const [name, l] of this.live) {
+      const r = this.records.get(name)!;
+      if (!this.def.evaluationPoint) {
+        out.set(name, l.tensor);
+        continue;
+      }
+      const at = new Float64Array(r.size);
+      this.def.evaluationPoint(
+        { name, options: r.options(), shape: r.shape, param: l.tensor.data, slots: l.state.slots, scalars: l.state.scalars },
+        at,
+      );
+      out.set(name, tensor(at, r.shape));
+    }
+    return out;
+  }
+
+  protected applyStep(grads: ReadonlyMap<string, Tensor>): void {
+    for (const [name, grad] of grads) {
+      const l = this.live.get(name)!;
+      const r = this.records.get(name)!;
+      const step = l.state.step + 1;
+      l.state = { ...l.state, step };
+      const ctx: ParamContext<O> = {
+        name,
+        options: r.options(),
+        shape: r.shape,
+        param: l.tensor.data,
+        grad: grad.data,
+        slots: l.state.slots,
+        scalars: l.state.scalars,
+        step,
+      };
+      this.def.update(ctx);
+    }
+  }
+
+  protected readParamState(name: string): DecodedParamState {
+    return this.live.get(name)!.state;
+  }
+
+  protected writeState(states: ReadonlyMap<string, DecodedParamState>): void {
+    for (const [name, s] of states) this.live.get(name)!.state = { step: s.step, scalars: { ...s.scalars }, slots: { ...s.slots } };
+  }
+
+  protected release(): void {
+    this.live.clear();
+  }
+}
+
+/**
+ * Binds an optimizer spec to named Float64 parameters. Parameters are updated in place.
+ *
+ * @example
+ * ```ts
+ * import { adam, createReference, tensor } from '@descent/core';
+ * const w = tensor([1, 2, 3]);
+ * const opt = createReference(adam({ lr: 0.1 }), { w });
+ * opt.step({ w: tensor([0.5, -0.5, 0]) });
+ * ```
+ */
+export function createReference<O extends object>(spec: OptimizerSpec<O>, params: NamedTensors, create?: CreateOptions<O>): Optimizer<Tensor, O> & { readonly params: ReadonlyMap<string, Tensor> } {
+  return new ReferenceOptimizer(spec, params, create);
+}
