@@ -1,5 +1,7 @@
 import { OptionError, show } from './errors.js';
 import { opt, resolveOptions, type OptionValue, type OptionsSchema } from './options.js';
+import type { ScheduleSpec } from './schedules/schedule.js';
+import type { TransformSpec } from './transforms/transform.js';
 
 /**
  * How an optimizer touches a parameter, which tells backends what kernels it needs and the conformance kit
@@ -32,9 +34,10 @@ export interface SlotSpec {
   readonly shape: readonly number[];
   /**
    * Initial contents: a number fills every element (0 when left out); a function writes the initial values
-   * into a zeroed array (e.g. Shampoo's ε·I preconditioners).
+   * into a zeroed array (e.g. Shampoo's ε·I preconditioners); `'param'` copies the parameter's value when the
+   * optimizer is created (Lookahead's slow weights).
    */
-  readonly init?: number | ((out: Float64Array) => void);
+  readonly init?: number | ((out: Float64Array) => void) | 'param';
 }
 
 /** Everything the Float64 reference update of one parameter sees. */
@@ -72,6 +75,11 @@ export interface OptimizerDefinition<O extends object = Record<string, OptionVal
   readonly schema: OptionsSchema;
   /** Rules between options (e.g. Nesterov needs momentum); throws {@link OptionError} prefixed with `where`. */
   check?(options: O, where: string): void;
+  /**
+   * Options that are learning rates, which a schedule rescales. Default `['lr']`; an optimizer with two
+   * (Muon with auxiliary Adam: `lr` and `adamLr`) lists both.
+   */
+  readonly lrOptions?: readonly string[];
   /** Refuses parameter shapes the optimizer cannot handle: returns the reason, or undefined. */
   rejectShape?(shape: readonly number[], options: O): string | undefined;
   /** State tensors of a parameter of this shape under these options. */
@@ -94,6 +102,20 @@ export interface OptimizerDefinition<O extends object = Record<string, OptionVal
 export interface OptimizerSpec<O extends object = Record<string, OptionValue>> {
   readonly name: string;
   readonly options: Readonly<O & CommonOptions>;
+  /** Gradient transforms (clipping, centralization) applied in order before every update; see `withTransforms`. */
+  readonly transforms?: readonly TransformSpec[];
+  /** Learning-rate schedule of every group; see `withSchedule`. Constant when absent. */
+  readonly schedule?: ScheduleSpec;
+  /** Lookahead (Zhang et al. 2019) around this optimizer; see `lookahead`. */
+  readonly lookahead?: LookaheadOptions;
+}
+
+/** Options of the Lookahead wrapper. */
+export interface LookaheadOptions {
+  /** Inner steps between synchronisations. Default 5. */
+  readonly k: number;
+  /** Step size α of the slow weights towards the fast ones. Default 0.5. */
+  readonly alpha: number;
 }
 
 /** Full schema of a definition: its own options plus the common ones. */

@@ -12,4 +12,8 @@ export * from './state.js';
 export * from './optimizer.js';
 export * from './reference.js';
 export * from './registry.js';
+export * from './compose.js';
+export * from './transforms/index.js';
+export * from './schedules/index.js';
 export * from './optimizers/index.js';
+export * from './functions/index.js';

@@ -1,5 +1,5 @@
+import { normalizeSpec } from './compose.js';
 import {
-  makeSpec,
   resolveGroupOptions,
   type CommonOptions,
   type OptimizerDefinition,
@@ -8,6 +8,7 @@ import {
 } from './definition.js';
 import { DescentError, OptionError, ParamError, show } from './errors.js';
 import { getDefinition } from './registry.js';
+import { scheduledLr } from './schedules/index.js';
 import {
   STATE_FORMAT,
   STATE_VERSION,
@@ -138,15 +139,17 @@ export abstract class OptimizerBase<T, O extends object = Record<string, unknown
   readonly paramNames: readonly string[];
   protected readonly def: OptimizerDefinition<O>;
   protected readonly records: Map<string, ParamRecord<O>>;
-  private groupList: Array<{ isDefault: boolean; options: Readonly<O & CommonOptions>; params: string[] }>;
+  /** `options`: as configured; `current`: with the scheduled learning rates of the next step. */
+  private groupList: Array<{ isDefault: boolean; options: Readonly<O & CommonOptions>; current: Readonly<O & CommonOptions>; params: string[] }>;
+  private currentAt = -1;
   private steps = 0;
   private skipped = 0;
   private disposed = false;
 
   protected constructor(spec: OptimizerSpec<O>, params: Array<[string, readonly number[]]>, create: CreateOptions<O> = {}) {
-    const def = getDefinition(spec?.name) as unknown as OptimizerDefinition<O>;
-    // Re-validate: a spec may come from JSON or be hand-made; makeSpec freezes a checked copy.
-    this.spec = makeSpec(def, spec.options as Partial<O & CommonOptions>);
+    // Re-validate: a spec may come from JSON or be hand-made; normalizeSpec returns a checked, frozen copy.
+    this.spec = normalizeSpec(spec) as unknown as OptimizerSpec<O>;
+    const def = getDefinition(this.spec.name) as unknown as OptimizerDefinition<O>;
     this.def = def;
     const where = def.name;
     if (params.length === 0) throw new ParamError(`${where}: got an empty parameter list`);
@@ -175,12 +178,13 @@ export abstract class OptimizerBase<T, O extends object = Record<string, unknown
         if (prev !== undefined) throw new ParamError(`${where}: parameter ${show(n)} is in groups ${prev} and ${i}`);
         owner.set(n, i);
       }
-      return { isDefault: false, options, params: members };
+      return { isDefault: false, options, current: options, params: members };
     });
     const rest = this.paramNames.filter((n) => !owner.has(n));
     if (rest.length > 0) {
       for (const n of rest) owner.set(n, this.groupList.length);
-      this.groupList.push({ isDefault: true, options: this.spec.options as Readonly<O & CommonOptions>, params: rest });
+      const options = this.spec.options as Readonly<O & CommonOptions>;
+      this.groupList.push({ isDefault: true, options, current: options, params: rest });
     }
     this.records = new Map();
     for (const name of this.paramNames) {
@@ -194,12 +198,33 @@ export abstract class OptimizerBase<T, O extends object = Record<string, unknown
         shape,
         size: sizeOf(shape),
         group,
-        slots: def.slots(options, shape),
+        slots: this.slotsFor(options, shape),
         scalarNames: Object.keys(def.scalars?.(options) ?? {}),
-        options: () => this.groupList[record.group]!.options,
+        options: () => this.currentOptions(record.group),
       };
       this.records.set(name, record);
     }
+  }
+
+  /** The definition's slots, plus Lookahead's slow weights when the spec has a lookahead wrapper. */
+  private slotsFor(options: O, shape: readonly number[]): SlotSpec[] {
+    const slots = this.def.slots(options, shape);
+    return this.spec.lookahead ? [...slots, { name: 'slowParam', shape, init: 'param' }] : slots;
+  }
+
+  /** A group's options with the learning rates the schedule gives for the next step. */
+  private currentOptions(group: number): Readonly<O & CommonOptions> {
+    const schedule = this.spec.schedule;
+    if (!schedule) return this.groupList[group]!.options;
+    if (this.currentAt !== this.steps) {
+      for (const g of this.groupList) {
+        const current: Record<string, unknown> = { ...g.options };
+        for (const key of this.def.lrOptions ?? ['lr']) current[key] = scheduledLr(schedule, current[key] as number, this.steps);
+        g.current = Object.freeze(current) as Readonly<O & CommonOptions>;
+      }
+      this.currentAt = this.steps;
+    }
+    return this.groupList[group]!.current;
   }
 
   get stepCount(): number {
@@ -219,7 +244,9 @@ export abstract class OptimizerBase<T, O extends object = Record<string, unknown
   }
 
   groups(): ReadonlyArray<ResolvedGroup<O>> {
-    return this.groupList.map((g, index) => Object.freeze({ index, isDefault: g.isDefault, options: g.options, params: Object.freeze([...g.params]) }));
+    return this.groupList.map((g, index) =>
+      Object.freeze({ index, isDefault: g.isDefault, options: this.currentOptions(index), params: Object.freeze([...g.params]) }),
+    );
   }
 
   optionsOf(param: string): Readonly<O & CommonOptions> {
@@ -237,11 +264,12 @@ export abstract class OptimizerBase<T, O extends object = Record<string, unknown
     const options = resolveGroupOptions(this.def, spec, patch, at);
     for (const name of g.params) {
       const r = this.records.get(name) as ParamRecord<O>;
-      const slots = this.def.slots(options, r.shape);
+      const slots = this.slotsFor(options, r.shape);
       const same = slots.length === r.slots.length && slots.every((s, i) => s.name === r.slots[i]!.name && sameShape(s.shape, r.slots[i]!.shape));
       if (!same) throw new OptionError(`${at}: this change alters the state layout of parameter ${show(name)}; create a new optimizer instead`);
     }
     g.options = options;
+    this.currentAt = -1;
   }
 
   /** Shape of a gradient tensor, or a message saying why it is not a tensor this backend accepts. */
@@ -257,6 +285,10 @@ export abstract class OptimizerBase<T, O extends object = Record<string, unknown
   /** Replaces all parameter state; receives fully validated data. */
   protected abstract writeState(states: ReadonlyMap<string, DecodedParamState>): void;
   protected abstract release(): void;
+  /** Applies the spec's gradient transforms; returns new gradients and never writes the caller's. */
+  protected abstract transformGradients(grads: ReadonlyMap<string, T>): Map<string, T>;
+  /** Lookahead synchronisation of every parameter: φ ← φ + α(θ − φ), θ ← φ (slot `slowParam`). */
+  protected abstract syncLookahead(alpha: number): void;
 
   /** Validates gradients against the parameters; returns those present, in parameter order. */
   protected checkGradients(grads: Gradients<T>): Map<string, T> {
@@ -294,8 +326,10 @@ export abstract class OptimizerBase<T, O extends object = Record<string, unknown
         return 'skipped';
       }
     }
-    this.applyStep(present);
+    this.applyStep(this.spec.transforms?.length ? this.transformGradients(present) : present);
     this.steps++;
+    const la = this.spec.lookahead;
+    if (la && this.steps % la.k === 0) this.syncLookahead(la.alpha);
     return 'applied';
   }
 
@@ -326,6 +360,7 @@ export abstract class OptimizerBase<T, O extends object = Record<string, unknown
     this.writeState(decoded.params);
     this.steps = decoded.stepCount;
     this.skipped = decoded.skippedSteps;
+    this.currentAt = -1;
   }
 
   dispose(): void {
@@ -335,12 +370,13 @@ export abstract class OptimizerBase<T, O extends object = Record<string, unknown
   }
 }
 
-/** Initial Float64 state of one parameter from its definition. */
-export function initialParamState<O extends object>(def: OptimizerDefinition<O>, options: O, record: ParamRecord<O>): DecodedParamState {
+/** Initial Float64 state of one parameter from its definition; `param` fills slots initialised from it. */
+export function initialParamState<O extends object>(def: OptimizerDefinition<O>, options: O, record: ParamRecord<O>, param: ArrayLike<number>): DecodedParamState {
   const slots: Record<string, Float64Array> = {};
   for (const s of record.slots) {
     const a = new Float64Array(sizeOf(s.shape));
-    if (typeof s.init === 'function') s.init(a);
+    if (s.init === 'param') a.set(param);
+    else if (typeof s.init === 'function') s.init(a);
     else if (s.init) a.fill(s.init);
     slots[s.name] = a;
   }

@@ -3,6 +3,7 @@ import { ParamError, show } from './errors.js';
 import { OptimizerBase, initialParamState, type CreateOptions, type Optimizer } from './optimizer.js';
 import type { DecodedParamState } from './state.js';
 import { entriesOf, tensor, type NamedTensors, type Tensor } from './tensor.js';
+import { applyTransformsReference } from './transforms/index.js';
 
 /**
  * The Float64 reference backend: runs each definition's `update` on `Float64Array`s, in place, exactly as
@@ -51,7 +52,7 @@ export class ReferenceOptimizer<O extends object = Record<string, unknown>> exte
     super(spec, entries.map(([n, t]) => [n, [...t.shape]]), create);
     for (const [name, t] of entries) {
       const record = this.records.get(name)!;
-      this.live.set(name, { tensor: t, state: initialParamState(this.def, record.options(), record) });
+      this.live.set(name, { tensor: t, state: initialParamState(this.def, record.options(), record, t.data) });
     }
   }
 
@@ -107,6 +108,26 @@ export class ReferenceOptimizer<O extends object = Record<string, unknown>> exte
         step,
       };
       this.def.update(ctx);
+    }
+  }
+
+  protected transformGradients(grads: ReadonlyMap<string, Tensor>): Map<string, Tensor> {
+    const copies = new Map<string, Float64Array>();
+    for (const [name, g] of grads) copies.set(name, Float64Array.from(g.data));
+    applyTransformsReference(this.spec.transforms ?? [], copies, this.params);
+    const out = new Map<string, Tensor>();
+    for (const [name, data] of copies) out.set(name, tensor(data, this.records.get(name)!.shape));
+    return out;
+  }
+
+  protected syncLookahead(alpha: number): void {
+    for (const l of this.live.values()) {
+      const theta = l.tensor.data;
+      const phi = l.state.slots.slowParam as Float64Array;
+      for (let i = 0; i < theta.length; i++) {
+        phi[i] = (phi[i] as number) + alpha * ((theta[i] as number) - (phi[i] as number));
+        theta[i] = phi[i] as number;
+      }
     }
   }
 
