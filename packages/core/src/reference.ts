@@ -95,11 +95,19 @@ export class ReferenceOptimizer<O extends object = Record<string, unknown>> exte
     for (const [name, grad] of grads) {
       const l = this.live.get(name)!;
       const r = this.records.get(name)!;
+      const options = r.options();
+      if (l.state.step === 0) {
+        // PyTorch creates state lazily at a parameter's first update, from the options in force then (Rprop's
+        // step sizes start at that step's lr). Lookahead's slow weights keep the value taken at creation.
+        const fresh = initialParamState(this.def, options, r, l.tensor.data);
+        for (const slot of r.slots) if (slot.init === 'param') fresh.slots[slot.name] = l.state.slots[slot.name] as Float64Array;
+        l.state = fresh;
+      }
       const step = l.state.step + 1;
       l.state = { ...l.state, step };
       const ctx: ParamContext<O> = {
         name,
-        options: r.options(),
+        options,
         shape: r.shape,
         param: l.tensor.data,
         grad: grad.data,

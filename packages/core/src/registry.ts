@@ -1,7 +1,26 @@
 import { makeSpec, type OptimizerDefinition, type OptimizerSpec } from './definition.js';
 import { OptionError, show } from './errors.js';
 import { adamDefinition } from './optimizers/adam.js';
+import { adadeltaDefinition } from './optimizers/adadelta.js';
+import { adagradDefinition } from './optimizers/adagrad.js';
+import { adamwDefinition } from './optimizers/adamw.js';
+import { nagDefinition } from './optimizers/nag.js';
+import { rmspropDefinition } from './optimizers/rmsprop.js';
+import { adamaxDefinition } from './optimizers/adamax.js';
+import { nadamDefinition } from './optimizers/nadam.js';
+import { radamDefinition } from './optimizers/radam.js';
+import { rpropDefinition } from './optimizers/rprop.js';
 import { sgdDefinition } from './optimizers/sgd.js';
+import { lambDefinition } from './optimizers/lamb.js';
+import { larsDefinition } from './optimizers/lars.js';
+import { lionDefinition } from './optimizers/lion.js';
+import { signsgdDefinition } from './optimizers/signsgd.js';
+import { adamAtan2Definition } from './optimizers/adam-atan2.js';
+import { adabeliefDefinition } from './optimizers/adabelief.js';
+import { muonDefinition } from './optimizers/muon.js';
+import { muonWithAuxAdamDefinition } from './optimizers/muon-with-aux-adam.js';
+import { shampooDefinition } from './optimizers/shampoo.js';
+import { adafactorDefinition } from './optimizers/adafactor.js';
 
 /**
  * Every optimizer core defines, by name. Backends look definitions up here; nothing registers itself as a
@@ -16,6 +35,25 @@ type AnyDefinition = OptimizerDefinition<any>;
 const list: readonly AnyDefinition[] = [
   sgdDefinition,
   adamDefinition,
+  nagDefinition,
+  adagradDefinition,
+  adadeltaDefinition,
+  rmspropDefinition,
+  adamwDefinition,
+  adamaxDefinition,
+  nadamDefinition,
+  radamDefinition,
+  rpropDefinition,
+  lambDefinition,
+  larsDefinition,
+  lionDefinition,
+  signsgdDefinition,
+  adamAtan2Definition,
+  adabeliefDefinition,
+  muonDefinition,
+  muonWithAuxAdamDefinition,
+  shampooDefinition,
+  adafactorDefinition,
 ];
 
 /** All optimizer definitions, by name, in a stable order. */
@@ -31,11 +69,4 @@ export function getDefinition(name: unknown): AnyDefinition {
 /** Builds a validated spec from a name and options, e.g. from JSON: `createSpec('adam', { lr: 1e-3 })`. */
 export function createSpec(name: unknown, options?: unknown): OptimizerSpec {
   return makeSpec(getDefinition(name), options as Record<string, never>) as OptimizerSpec;
-}
-
-/** Rebuilds a spec from its JSON form `{ name, options }`, validating everything again. */
-export function specFromJSON(json: unknown): OptimizerSpec {
-  if (json === null || typeof json !== 'object') throw new OptionError(`an optimizer spec must be an object { name, options }, got ${show(json)}`);
-  const { name, options } = json as { name?: unknown; options?: unknown };
-  return createSpec(name, options);
 }

@@ -57,7 +57,7 @@ export const adamDefinition = defineOptimizer<AdamOptions>({
   ],
   update({ options: o, param: theta, grad, slots, step: t }) {
     const [beta1, beta2] = o.betas;
-    const { lr, eps, weightDecay: lambda, amsgrad, maximize } = o;
+    const { lr, eps, weightDecay: lambda, maximize } = o;
     const m = slots.expAvg as Float64Array;
     const v = slots.expAvgSq as Float64Array;
     const vMax = slots.maxExpAvgSq;
@@ -72,7 +72,7 @@ export const adamDefinition = defineOptimizer<AdamOptions>({
       let vHat = v[i] as number;
       if (vMax) vHat = vMax[i] = Math.max(vMax[i] as number, vHat);
       const denom = Math.sqrt(vHat) / biasCorrection2Sqrt + eps;
-      theta[i] = (theta[i] as number) - stepSize * ((m[i] as number) / denom);
+      theta[i] = (theta[i] as number) - (stepSize * (m[i] as number)) / denom;
     }
   },
 });

@@ -1,0 +1,72 @@
+import { createReference, show, type GroupConfig, type OptimizerSpec, type Tensor } from '@descent/core';
+import { InputError } from './errors.js';
+
+/**
+ * The backends `descent replay` can run on. Each entry loads lazily, so a backend's heavy dependencies
+ * (TensorFlow.js, gpu.js) are only imported when it is asked for. To add one, write a {@link ReplayBackend}
+ * and add a line to {@link backends}.
+ *
+ * @packageDocumentation
+ */
+
+/** A parameter as decoded from a replay file: Float64 values, row-major. */
+export interface ReplayParam {
+  readonly name: string;
+  readonly shape: readonly number[];
+  readonly data: Float64Array;
+}
+
+/** An optimizer bound to the replay's parameters on one backend. */
+export interface ReplaySession {
+  /** One step; `grads[i]` is the gradient of the i-th parameter, `null` to skip it this step. */
+  step(grads: ReadonlyArray<Float64Array | null>): void;
+  /** The current parameters, in input order, as Float64 (a backend working in float32 widens exactly). */
+  read(): Float64Array[];
+  dispose(): void;
+}
+
+export interface ReplayBackend {
+  readonly name: string;
+  /** One line for `descent replay --help`. */
+  readonly description: string;
+  /**
+   * Binds `spec` to copies of `params` (the inputs are never changed). Raises the library's errors for groups and
+   * shapes before any step is taken.
+   */
+  open(spec: OptimizerSpec, params: readonly ReplayParam[], groups: ReadonlyArray<GroupConfig> | undefined): ReplaySession | Promise<ReplaySession>;
+}
+
+/** The Float64 reference backend of `@descent/core`. */
+const reference: ReplayBackend = {
+  name: 'reference',
+  description: 'the Float64 reference implementation of @descent/core',
+  open(spec, params, groups) {
+    const tensors: Array<[string, Tensor]> = params.map((p) => [p.name, { shape: [...p.shape], data: Float64Array.from(p.data) }]);
+    const opt = createReference(spec, tensors, groups === undefined ? {} : { groups });
+    const names = params.map((p) => p.name);
+    return {
+      step(grads) {
+        const byName: Record<string, Tensor> = {};
+        grads.forEach((g, i) => {
+          if (g !== null) byName[names[i] as string] = { shape: params[i]!.shape, data: g };
+        });
+        opt.step(byName);
+      },
+      read: () => tensors.map(([, t]) => Float64Array.from(t.data)),
+      dispose: () => opt.dispose(),
+    };
+  },
+};
+
+/** Known backends by name, each loaded on demand. */
+export const backends: ReadonlyMap<string, () => Promise<ReplayBackend>> = new Map([
+  ['reference', () => Promise.resolve(reference)],
+  // ['tfjs', () => import('@descent/backend-tfjs/replay').then((m) => m.replayBackend)],
+]);
+
+/** The loader of a backend, or an error naming the known ones. */
+export function findBackend(name: unknown): () => Promise<ReplayBackend> {
+  const load = typeof name === 'string' ? backends.get(name) : undefined;
+  if (!load) throw new InputError(`unknown backend ${show(name)}; known backends: ${[...backends.keys()].join(', ')}`);
+  return load;
+}
