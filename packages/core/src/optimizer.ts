@@ -312,7 +312,19 @@ export abstract class OptimizerBase<T, O extends object = Record<string, unknown
 
   step(grads: Gradients<T> | GradientClosure<T>): StepOutcome {
     this.assertLive();
-    const present = this.checkGradients(typeof grads === 'function' ? grads(this.evaluationPoint()) : grads);
+    if (typeof grads !== 'function') return this.stepWith(grads);
+    const point = this.evaluationPoint();
+    let computed: Gradients<T> | undefined;
+    try {
+      computed = grads(point);
+      return this.stepWith(computed);
+    } finally {
+      this.releaseClosure(point, computed);
+    }
+  }
+
+  private stepWith(grads: Gradients<T>): StepOutcome {
+    const present = this.checkGradients(grads);
     const policy = this.spec.options.nonFinite;
     if (policy !== 'apply') {
       const bad = this.findNonFinite(present);
@@ -326,12 +338,30 @@ export abstract class OptimizerBase<T, O extends object = Record<string, unknown
         return 'skipped';
       }
     }
-    this.applyStep(this.spec.transforms?.length ? this.transformGradients(present) : present);
+    if (this.spec.transforms?.length) {
+      const transformed = this.transformGradients(present);
+      try {
+        this.applyStep(transformed);
+      } finally {
+        this.releaseTransformed(transformed);
+      }
+    } else {
+      this.applyStep(present);
+    }
     this.steps++;
     const la = this.spec.lookahead;
     if (la && this.steps % la.k === 0) this.syncLookahead(la.alpha);
     return 'applied';
   }
+
+  /**
+   * Frees what `step(closure)` made: the evaluation point and the gradients the closure returned (a backend
+   * with device memory owns both once the closure has returned). Default: nothing to free.
+   */
+  protected releaseClosure(_point: ReadonlyMap<string, T>, _grads: Gradients<T> | undefined): void {}
+
+  /** Frees gradients made by `transformGradients`. Default: nothing to free. */
+  protected releaseTransformed(_grads: ReadonlyMap<string, T>): void {}
 
   /** Slot and scalar layout every parameter must have, as {@link decodeState} checks it. */
   protected expectedState(): Map<string, ExpectedParamState> {

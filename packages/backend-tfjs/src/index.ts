@@ -1,0 +1,9 @@
+/**
+ * `@descent/backend-tfjs`: every descent optimizer on TensorFlow.js tensors.
+ *
+ * @packageDocumentation
+ */
+export * from './kernel.js';
+export * from './optimizer.js';
+export * from './transforms.js';
+export { kernels } from './kernels/index.js';

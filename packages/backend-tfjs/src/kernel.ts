@@ -1,0 +1,30 @@
+import type * as tf from '@tensorflow/tfjs-core';
+
+/**
+ * What a TF.js kernel sees for one parameter. It runs inside `tf.tidy` and must write its results with
+ * `assign` into `param` and `slots` (float32 `tf.Variable`s); host scalars (bias corrections, schedules) are
+ * computed in Float64 from `step` and `options` and passed to ops as numbers.
+ */
+export interface TfjsKernelContext<O> {
+  readonly name: string;
+  readonly options: O;
+  readonly shape: readonly number[];
+  readonly param: tf.Variable;
+  readonly grad: tf.Tensor;
+  readonly slots: Readonly<Record<string, tf.Variable>>;
+  /** Per-parameter host scalars, Float64, updated in place (e.g. NAdam's μ-product). */
+  readonly scalars: Record<string, number>;
+  /** This parameter's step number, already incremented (1 on its first update). */
+  readonly step: number;
+}
+
+/** Point-evaluation context (NAG): no gradient yet, and the step has not been counted. */
+export type TfjsPointContext<O> = Omit<TfjsKernelContext<O>, 'grad' | 'step'>;
+
+/** The TF.js implementation of one optimizer, mirroring `core/src/optimizers/<name>.ts`. */
+export interface TfjsKernel<O = never> {
+  /** One update of one parameter, inside `tf.tidy`. */
+  update(ctx: TfjsKernelContext<O>): void;
+  /** Where `step(closure)` evaluates the gradient, for optimizers whose definition has `evaluationPoint`. */
+  evaluationPoint?(ctx: TfjsPointContext<O>): tf.Tensor;
+}

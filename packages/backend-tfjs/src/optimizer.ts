@@ -1,0 +1,242 @@
+import * as tf from '@tensorflow/tfjs-core';
+import {
+  OptimizerBase,
+  ParamError,
+  UnsupportedError,
+  entriesOf,
+  initialParamState,
+  show,
+  sizeOf,
+  type CreateOptions,
+  type DecodedParamState,
+  type NamedTensors,
+  type Optimizer,
+  type OptimizerSpec,
+  type ParamRecord,
+} from '@descent/core';
+import type { TfjsKernel } from './kernel.js';
+import { kernels } from './kernels/index.js';
+import { transformGradientsTfjs, transformKernels } from './transforms.js';
+
+/**
+ * The TF.js backend: parameters are float32 `tf.Variable`s updated in place with `assign`; optimizer state lives
+ * in float32 variables next to them; every temporary is created inside `tf.tidy`. It runs on whichever TF.js
+ * backend is active (`cpu`, `wasm`, `webgl`, `webgpu`, or `tensorflow` from tfjs-node), through the same code.
+ *
+ * @packageDocumentation
+ */
+
+interface Live {
+  readonly variable: tf.Variable;
+  step: number;
+  scalars: Record<string, number>;
+  slots: Record<string, tf.Variable>;
+}
+
+/** Names of the optimizers this backend implements. */
+export function supportedOptimizers(): string[] {
+  return Object.keys(kernels);
+}
+
+function kernelFor(name: string): TfjsKernel<never> {
+  const k = (kernels as Record<string, TfjsKernel<never> | undefined>)[name];
+  if (!k) throw new UnsupportedError(`${name}: the tfjs backend has no kernel for this optimizer; it implements ${Object.keys(kernels).join(', ')}`);
+  return k;
+}
+
+function variableProblem(v: unknown): string | undefined {
+  if (!(v instanceof tf.Variable)) return `must be a tf.Variable, got ${v instanceof tf.Tensor ? 'a tf.Tensor (wrap it with tf.variable)' : show(v)}`;
+  if (v.isDisposed) return 'was disposed';
+  if (v.dtype !== 'float32') return `must have dtype float32, got ${v.dtype}`;
+  return undefined;
+}
+
+/** A descent optimizer on TF.js. Create it with {@link createTfjs}. */
+export class TfjsOptimizer<O extends object = Record<string, unknown>> extends OptimizerBase<tf.Tensor, O> {
+  readonly backend = 'tfjs';
+  private readonly live = new Map<string, Live>();
+  private readonly kernel: TfjsKernel<O>;
+
+  constructor(spec: OptimizerSpec<O>, params: NamedTensors<tf.Variable>, create: CreateOptions<O> = {}) {
+    const where = spec?.name ?? 'optimizer';
+    const entries = entriesOf(params ?? {}, `${where}: parameters`);
+    for (const [name, v] of entries) {
+      const problem = variableProblem(v);
+      if (problem) throw new ParamError(`${where}: parameter ${show(name)} ${problem}`);
+    }
+    super(spec, entries.map(([n, v]) => [n, [...v.shape]]), create);
+    this.kernel = kernelFor(this.spec.name) as unknown as TfjsKernel<O>;
+    for (const t of this.spec.transforms ?? []) {
+      if (!transformKernels[t.name]) {
+        throw new UnsupportedError(`${this.spec.name}: transform ${t.name}: the tfjs backend has no kernel for it; it implements ${Object.keys(transformKernels).join(', ')}`);
+      }
+    }
+    for (const [name, variable] of entries) {
+      const record = this.records.get(name)!;
+      const init = initialParamState(this.def, record.options(), record, record.slots.some((s) => s.init === 'param') ? variable.dataSync() : []);
+      this.live.set(name, { variable, step: init.step, scalars: init.scalars, slots: this.upload(record, init.slots) });
+    }
+  }
+
+  /** The parameter variables, updated in place by `step`. */
+  get params(): ReadonlyMap<string, tf.Variable> {
+    return new Map([...this.live].map(([n, l]) => [n, l.variable]));
+  }
+
+  private upload(record: ParamRecord<O>, slots: Record<string, Float64Array>): Record<string, tf.Variable> {
+    const out: Record<string, tf.Variable> = {};
+    for (const s of record.slots) {
+      out[s.name] = tf.tidy(() => tf.variable(tf.tensor(Float32Array.from(slots[s.name] as Float64Array), [...s.shape], 'float32'), false));
+    }
+    return out;
+  }
+
+  protected gradShape(grad: tf.Tensor): readonly number[] | string {
+    if (!(grad instanceof tf.Tensor)) return `must be a tf.Tensor, got ${show(grad)}`;
+    if (grad.isDisposed) return 'was disposed';
+    if (grad.dtype !== 'float32') return `must have dtype float32, got ${grad.dtype}`;
+    return grad.shape;
+  }
+
+  protected findNonFinite(grads: ReadonlyMap<string, tf.Tensor>): { name: string; index: number; value: number } | undefined {
+    // One small readback: whether every gradient is finite. Only when one is not do we read values to report.
+    const finite = tf.tidy(() => {
+      const flags = [...grads.values()].map((g) => tf.all(tf.isFinite(g)));
+      return flags.length ? tf.stack(flags) : tf.tensor1d([], 'bool');
+    });
+    const ok = finite.dataSync();
+    finite.dispose();
+    let k = 0;
+    for (const [name, g] of grads) {
+      if (ok[k++]) continue;
+      const d = g.dataSync();
+      for (let i = 0; i < d.length; i++) if (!Number.isFinite(d[i])) return { name, index: i, value: d[i] as number };
+    }
+    return undefined;
+  }
+
+  protected evaluationPoint(): ReadonlyMap<string, tf.Tensor> {
+    const out = new Map<string, tf.Tensor>();
+    for (const [name, l] of this.live) {
+      const r = this.records.get(name)!;
+      if (!this.kernel.evaluationPoint) {
+        out.set(name, l.variable);
+        continue;
+      }
+      out.set(
+        name,
+        tf.tidy(() =>
+          this.kernel.evaluationPoint!({ name, options: r.options(), shape: r.shape, param: l.variable, slots: l.slots, scalars: l.scalars }),
+        ),
+      );
+    }
+    return out;
+  }
+
+  protected applyStep(grads: ReadonlyMap<string, tf.Tensor>): void {
+    for (const [name, grad] of grads) {
+      const l = this.live.get(name)!;
+      const r = this.records.get(name)!;
+      const options = r.options();
+      if (l.step === 0) this.reinitialize(l, r, options);
+      l.step += 1;
+      const step = l.step;
+      tf.tidy(() => this.kernel.update({ name, options, shape: r.shape, param: l.variable, grad, slots: l.slots, scalars: l.scalars, step }));
+    }
+  }
+
+  /** PyTorch creates state at a parameter's first update from the options then in force; so do we. */
+  private reinitialize(l: Live, r: ParamRecord<O>, options: O): void {
+    const fresh = initialParamState(this.def, options, r, []);
+    l.scalars = fresh.scalars;
+    tf.tidy(() => {
+      for (const s of r.slots) {
+        if (s.init === 'param') continue;
+        l.slots[s.name]!.assign(tf.tensor(Float32Array.from(fresh.slots[s.name] as Float64Array), [...s.shape], 'float32'));
+      }
+    });
+  }
+
+  protected transformGradients(grads: ReadonlyMap<string, tf.Tensor>): Map<string, tf.Tensor> {
+    return transformGradientsTfjs(this.spec.transforms ?? [], grads, this.params);
+  }
+
+  protected override releaseTransformed(grads: ReadonlyMap<string, tf.Tensor>): void {
+    for (const g of grads.values()) g.dispose();
+  }
+
+  /** The look-ahead point is ours; gradients a closure returns are owned by the optimizer once returned. */
+  protected override releaseClosure(point: ReadonlyMap<string, tf.Tensor>, grads: unknown): void {
+    const keep = new Set<tf.Tensor>([...this.live.values()].map((l) => l.variable));
+    for (const t of point.values()) if (!keep.has(t)) t.dispose();
+    if (grads && typeof grads === 'object') {
+      const values = grads instanceof Map ? [...grads.values()] : Object.values(grads);
+      for (const g of values) if (g instanceof tf.Tensor && !keep.has(g) && !g.isDisposed) g.dispose();
+    }
+  }
+
+  protected syncLookahead(alpha: number): void {
+    tf.tidy(() => {
+      for (const l of this.live.values()) {
+        const phi = l.slots.slowParam!;
+        phi.assign(tf.add(phi, tf.mul(alpha, tf.sub(l.variable, phi))));
+        l.variable.assign(phi);
+      }
+    });
+  }
+
+  protected readParamState(name: string): DecodedParamState {
+    const l = this.live.get(name)!;
+    const slots: Record<string, Float64Array> = {};
+    for (const [slot, v] of Object.entries(l.slots)) slots[slot] = Float64Array.from(v.dataSync());
+    return { step: l.step, scalars: { ...l.scalars }, slots };
+  }
+
+  protected writeState(states: ReadonlyMap<string, DecodedParamState>): void {
+    // Everything was validated by decodeState; build the new tensors first, then swap them in.
+    const next = new Map<string, Record<string, tf.Variable>>();
+    for (const [name, s] of states) next.set(name, this.upload(this.records.get(name)!, s.slots));
+    for (const [name, s] of states) {
+      const l = this.live.get(name)!;
+      for (const v of Object.values(l.slots)) v.dispose();
+      l.slots = next.get(name)!;
+      l.step = s.step;
+      l.scalars = { ...s.scalars };
+    }
+  }
+
+  protected release(): void {
+    for (const l of this.live.values()) for (const v of Object.values(l.slots)) v.dispose();
+    this.live.clear();
+  }
+
+  /** Number of float32 values of optimizer state held on the device. */
+  stateSize(): number {
+    let n = 0;
+    for (const r of this.records.values()) for (const s of r.slots) n += sizeOf(s.shape);
+    return n;
+  }
+}
+
+/**
+ * Binds an optimizer spec to named float32 `tf.Variable`s on the active TF.js backend.
+ *
+ * @example
+ * ```ts
+ * import * as tf from '@tensorflow/tfjs-core';
+ * import '@tensorflow/tfjs-backend-cpu';
+ * import { adamw } from '@descent/core';
+ * import { createTfjs } from '@descent/backend-tfjs';
+ * const w = tf.variable(tf.randomNormal([256, 128]));
+ * const opt = createTfjs(adamw({ lr: 1e-3 }), { w });
+ * const grads = tf.grads((w: tf.Tensor) => w.square().sum())([w]);
+ * opt.step({ w: grads[0]! });
+ * ```
+ */
+export function createTfjs<O extends object>(
+  spec: OptimizerSpec<O>,
+  params: NamedTensors<tf.Variable>,
+  create?: CreateOptions<O>,
+): Optimizer<tf.Tensor, O> & { readonly params: ReadonlyMap<string, tf.Variable>; stateSize(): number } {
+  return new TfjsOptimizer(spec, params, create);
+}
