@@ -126,7 +126,7 @@ Run "descent help <command>" for a command's input, output and options.`,
     .summary('run an optimizer on recorded gradients; print every parameter after every step')
     .description('Runs an optimizer on gradients recorded in a JSON file and prints every parameter after every step, exactly.')
     .argument('<file>', 'replay file (JSON), or - for stdin')
-    .option('--backend <name>', `backend to run on (${[...backends.keys()].join(', ')})`, 'reference')
+    .option('--backend <name>', `backend to run on, one of: ${[...backends.keys()].join(', ')}`, 'reference')
     .option('-o, --out <file>', 'write the output to this file instead of stdout')
     .addHelpText('after', REPLAY_HELP)
     .action(async (file: string, opts: { backend: string; out?: string }) => {

@@ -21,9 +21,9 @@ import { raceOptions } from './race-config.js';
 /** Settings of a race. */
 export interface RaceSettings {
   /** Test function names; default all of core's `testFunctions`. */
-  readonly functions?: readonly string[];
+  readonly functions?: readonly string[] | undefined;
   /** Optimizer names; default every optimizer registered in core. */
-  readonly optimizers?: readonly string[];
+  readonly optimizers?: readonly string[] | undefined;
   /** Steps per run. Default {@link DEFAULT_STEPS}. */
   readonly steps?: number;
   /** Distance to the nearest minimum that counts as arrived. Default {@link DEFAULT_TOL}. */

@@ -6,7 +6,7 @@
  */
 
 /** A closed interval `[lo, hi]`. */
-export type Interval = readonly [number, number];
+export type DomainInterval = readonly [number, number];
 
 /** A differentiable test function on ℝⁿ with known global minima. */
 export interface TestFunction {
@@ -27,7 +27,7 @@ export interface TestFunction {
   /** The usual starting point of trajectory pictures. */
   readonly start: readonly number[];
   /** Plot domain, one interval per variable. */
-  readonly domain: readonly Interval[];
+  readonly domain: readonly DomainInterval[];
 }
 
 /** Euclidean distance from `x` to the nearest of `fn.minima`. */

@@ -1,6 +1,7 @@
 import { OptionError } from '../errors.js';
 import { defineOptimizer, makeSpec, type CommonOptions, type OptimizerSpec } from '../definition.js';
 import { opt } from '../options.js';
+import { powInt } from '../math.js';
 
 /** Options of {@link adabelief}; names and defaults as `adabelief_pytorch.AdaBelief` 0.2.x (plus `maximize`). */
 export interface AdabeliefOptions {
@@ -105,12 +106,12 @@ export const adabeliefDefinition = defineOptimizer<AdabeliefOptions>({
     const m = slots.expAvg as Float64Array;
     const s = slots.expAvgVar as Float64Array;
     const sMax = slots.maxExpAvgVar;
-    const biasCorrection1 = 1 - beta1 ** t;
-    const biasCorrection2 = 1 - beta2 ** t;
+    const biasCorrection1 = 1 - powInt(beta1, t);
+    const biasCorrection2 = 1 - powInt(beta2, t);
     const biasCorrection2Sqrt = Math.sqrt(biasCorrection2);
 
     // Host scalars of the rectified rule (RAdam), in the order of the authors' code.
-    const beta2t = beta2 ** t;
+    const beta2t = powInt(beta2, t);
     const rhoInf = 2 / (1 - beta2) - 1;
     const rho = rhoInf - (2 * t * beta2t) / (1 - beta2t);
     let rectifiedStep = 0;

@@ -1,5 +1,6 @@
 import { defineOptimizer, makeSpec, type CommonOptions, type OptimizerSpec } from '../definition.js';
 import { opt } from '../options.js';
+import { powInt } from '../math.js';
 
 /** Options of {@link adamAtan2}; names and defaults as lucidrains' `adam_atan2_pytorch.AdamAtan2` (plus `maximize`). */
 export interface AdamAtan2Options {
@@ -71,8 +72,8 @@ export const adamAtan2Definition = defineOptimizer<AdamAtan2Options>({
     const { lr, weightDecay: lambda, a, b, maximize } = o;
     const m = slots.expAvg as Float64Array;
     const v = slots.expAvgSq as Float64Array;
-    const biasCorrection1 = 1 - beta1 ** t;
-    const biasCorrection2 = 1 - beta2 ** t;
+    const biasCorrection1 = 1 - powInt(beta1, t);
+    const biasCorrection2 = 1 - powInt(beta2, t);
     for (let i = 0; i < theta.length; i++) {
       const g = maximize ? -(grad[i] as number) : (grad[i] as number);
       if (lambda > 0) theta[i] = (theta[i] as number) * (1 - lr * lambda);

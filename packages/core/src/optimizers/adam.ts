@@ -1,5 +1,6 @@
 import { defineOptimizer, makeSpec, type CommonOptions, type OptimizerSpec } from '../definition.js';
 import { opt } from '../options.js';
+import { powInt } from '../math.js';
 
 /** Options of {@link adam}; names and defaults as `torch.optim.Adam`. */
 export interface AdamOptions {
@@ -61,8 +62,8 @@ export const adamDefinition = defineOptimizer<AdamOptions>({
     const m = slots.expAvg as Float64Array;
     const v = slots.expAvgSq as Float64Array;
     const vMax = slots.maxExpAvgSq;
-    const biasCorrection1 = 1 - beta1 ** t;
-    const biasCorrection2Sqrt = Math.sqrt(1 - beta2 ** t);
+    const biasCorrection1 = 1 - powInt(beta1, t);
+    const biasCorrection2Sqrt = Math.sqrt(1 - powInt(beta2, t));
     const stepSize = lr / biasCorrection1;
     for (let i = 0; i < theta.length; i++) {
       let g = maximize ? -(grad[i] as number) : (grad[i] as number);

@@ -1,5 +1,6 @@
 import { defineOptimizer, makeSpec, type CommonOptions, type OptimizerSpec } from '../definition.js';
 import { opt } from '../options.js';
+import { powInt } from '../math.js';
 
 /** Options of {@link adamax}; names and defaults as `torch.optim.Adamax`. */
 export interface AdamaxOptions {
@@ -60,7 +61,7 @@ export const adamaxDefinition = defineOptimizer<AdamaxOptions>({
     const { lr, eps, weightDecay: lambda, maximize } = o;
     const m = slots.expAvg as Float64Array;
     const u = slots.expInf as Float64Array;
-    const biasCorrection1 = 1 - beta1 ** t;
+    const biasCorrection1 = 1 - powInt(beta1, t);
     const clr = lr / biasCorrection1;
     for (let i = 0; i < theta.length; i++) {
       let g = maximize ? -(grad[i] as number) : (grad[i] as number);

@@ -1,6 +1,7 @@
 import { defineOptimizer, makeSpec, type CommonOptions, type OptimizerSpec } from '../definition.js';
 import { opt } from '../options.js';
 import { adamSchema, type AdamOptions } from './adam.js';
+import { powInt } from '../math.js';
 
 /**
  * Options of {@link adamw}; names and defaults as `torch.optim.AdamW`. The same as {@link AdamOptions} except
@@ -58,8 +59,8 @@ export const adamwDefinition = defineOptimizer<AdamwOptions>({
     const v = slots.expAvgSq as Float64Array;
     const vMax = slots.maxExpAvgSq;
     const shrink = 1 - lr * lambda;
-    const biasCorrection1 = 1 - beta1 ** t;
-    const biasCorrection2Sqrt = Math.sqrt(1 - beta2 ** t);
+    const biasCorrection1 = 1 - powInt(beta1, t);
+    const biasCorrection2Sqrt = Math.sqrt(1 - powInt(beta2, t));
     const stepSize = lr / biasCorrection1;
     for (let i = 0; i < theta.length; i++) {
       const g = maximize ? -(grad[i] as number) : (grad[i] as number);

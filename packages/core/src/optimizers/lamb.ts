@@ -1,5 +1,6 @@
 import { defineOptimizer, makeSpec, type CommonOptions, type OptimizerSpec } from '../definition.js';
 import { opt } from '../options.js';
+import { powInt } from '../math.js';
 
 /** Options of {@link lamb}; names and defaults as torch-optimizer's `Lamb` (camelCased). */
 export interface LambOptions {
@@ -82,7 +83,7 @@ export const lambDefinition = defineOptimizer<LambOptions>({
     const { lr, eps, weightDecay: lambda, clampValue, adam, debias } = o;
     const m = slots.expAvg as Float64Array;
     const v = slots.expAvgSq as Float64Array;
-    const s = debias ? Math.sqrt(1 - beta2 ** t) / (1 - beta1 ** t) : 1;
+    const s = debias ? Math.sqrt(1 - powInt(beta2, t)) / (1 - powInt(beta1, t)) : 1;
     const stepSize = lr * s;
 
     // ‖θ_{t−1}‖, clamped to [0, c].

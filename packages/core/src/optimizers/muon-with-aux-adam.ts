@@ -4,6 +4,7 @@ import type { GroupConfig } from '../optimizer.js';
 import { opt } from '../options.js';
 import { entriesOf, type NamedTensors } from '../tensor.js';
 import { muonSchema, muonShapeProblem, muonUpdate, type MuonOptions } from './muon.js';
+import { powInt } from '../math.js';
 
 /** Which half of {@link muonWithAuxAdam} a group's parameters go to: `auto` sends ≥2-D ones to Muon, the rest to Adam. */
 export type MuonUse = 'auto' | 'muon' | 'adam';
@@ -145,8 +146,8 @@ export const muonWithAuxAdamDefinition = defineOptimizer<MuonWithAuxAdamOptions>
     const { adamLr: lr, adamEps: eps, adamWeightDecay: lambda } = o;
     const m = slots.expAvg as Float64Array;
     const v = slots.expAvgSq as Float64Array;
-    const biasCorrection1 = 1 - beta1 ** t;
-    const biasCorrection2 = 1 - beta2 ** t;
+    const biasCorrection1 = 1 - powInt(beta1, t);
+    const biasCorrection2 = 1 - powInt(beta2, t);
     const decay = 1 - lr * lambda;
     for (let i = 0; i < theta.length; i++) {
       const g = grad[i] as number;

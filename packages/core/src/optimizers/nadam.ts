@@ -1,5 +1,6 @@
 import { defineOptimizer, makeSpec, type CommonOptions, type OptimizerSpec } from '../definition.js';
 import { opt } from '../options.js';
+import { powInt } from '../math.js';
 
 /** Options of {@link nadam}; names and defaults as `torch.optim.NAdam` (PyTorch 2.x). */
 export interface NadamOptions {
@@ -75,7 +76,7 @@ export const nadamDefinition = defineOptimizer<NadamOptions>({
     const { lr, eps, weightDecay: lambda, momentumDecay: psi, decoupledWeightDecay, maximize } = o;
     const m = slots.expAvg as Float64Array;
     const v = slots.expAvgSq as Float64Array;
-    const biasCorrection2 = 1 - beta2 ** t;
+    const biasCorrection2 = 1 - powInt(beta2, t);
     const decay = 1 - lr * lambda;
     const mu = beta1 * (1 - 0.5 * 0.96 ** (t * psi));
     const muNext = beta1 * (1 - 0.5 * 0.96 ** ((t + 1) * psi));

@@ -1,5 +1,6 @@
 import { defineOptimizer, makeSpec, type CommonOptions, type OptimizerSpec } from '../definition.js';
 import { opt } from '../options.js';
+import { powInt } from '../math.js';
 
 /** Options of {@link radam}; names and defaults as `torch.optim.RAdam` (PyTorch 2.x). */
 export interface RadamOptions {
@@ -73,10 +74,10 @@ export const radamDefinition = defineOptimizer<RadamOptions>({
     const m = slots.expAvg as Float64Array;
     const v = slots.expAvgSq as Float64Array;
     const decay = 1 - lr * lambda;
-    const biasCorrection1 = 1 - beta1 ** t;
-    const biasCorrection2 = 1 - beta2 ** t;
+    const biasCorrection1 = 1 - powInt(beta1, t);
+    const biasCorrection2 = 1 - powInt(beta2, t);
     const rhoInf = 2 / (1 - beta2) - 1;
-    const rhoT = rhoInf - (2 * t * beta2 ** t) / biasCorrection2;
+    const rhoT = rhoInf - (2 * t * powInt(beta2, t)) / biasCorrection2;
     const rectified = rhoT > 5;
     const rect = rectified ? Math.sqrt(((rhoT - 4) * (rhoT - 2) * rhoInf) / ((rhoInf - 4) * (rhoInf - 2) * rhoT)) : 1;
     const biasCorrection2Sqrt = Math.sqrt(biasCorrection2);
@@ -90,7 +91,8 @@ export const radamDefinition = defineOptimizer<RadamOptions>({
       v[i] = beta2 * (v[i] as number) + (1 - beta2) * g * g;
       const mHat = (m[i] as number) / biasCorrection1;
       if (rectified) {
-        const adaptiveLr = biasCorrection2Sqrt / (Math.sqrt(v[i] as number) + eps);
+        // PyTorch evaluates `scalar / tensor` as reciprocal(tensor)·scalar: two roundings, kept for bitwise agreement.
+        const adaptiveLr = (1 / (Math.sqrt(v[i] as number) + eps)) * biasCorrection2Sqrt;
         theta[i] = (theta[i] as number) - mHat * lr * adaptiveLr * rect;
       } else {
         theta[i] = (theta[i] as number) - mHat * lr;

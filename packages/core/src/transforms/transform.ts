@@ -1,5 +1,5 @@
 import { OptionError, show } from '../errors.js';
-import { checkKnownKeys, resolveOptions, type OptionValue, type OptionsSchema } from '../options.js';
+import { checkKnownKeys, opt, resolveOptions, type OptionValue, type OptionsSchema } from '../options.js';
 import type { Tensor } from '../tensor.js';
 
 /**
@@ -25,6 +25,13 @@ export interface TransformDefinition<O extends object = Record<string, OptionVal
   /** `global`: needs every gradient at once (global-norm clipping); `tensor`: one tensor at a time. */
   readonly scope: 'global' | 'tensor';
   readonly schema: OptionsSchema;
+  /** Options a spec must give (PyTorch has no default for them, e.g. `max_norm`); their schema default is a placeholder. */
+  readonly required?: readonly string[];
+  /**
+   * Options the schema cannot describe (e.g. a norm order that may be `"inf"`), each with the parser that
+   * validates the given value (`undefined` when absent) and returns the value to store or its default.
+   */
+  readonly extraOptions?: Readonly<Record<string, (value: unknown, where: string, key: string) => OptionValue>>;
   check?(options: O, where: string): void;
   /**
    * The Float64 reference: rewrites `grads` in place. `grads` holds copies of the gradients present this
@@ -37,7 +44,22 @@ export interface TransformDefinition<O extends object = Record<string, OptionVal
 export type AnyTransformDefinition = TransformDefinition<any>;
 
 export function makeTransformSpec<O extends object>(def: TransformDefinition<O>, given: unknown, where = def.name): TransformSpec {
-  const options = resolveOptions(where, def.schema, given);
+  if (given === undefined) given = {};
+  if (given === null || typeof given !== 'object' || Array.isArray(given)) {
+    throw new OptionError(`${where}: options must be an object, got ${show(given)}`);
+  }
+  const extraParsers = def.extraOptions ?? {};
+  const isExtra = (k: string) => Object.prototype.hasOwnProperty.call(extraParsers, k);
+  const known: OptionsSchema = { ...def.schema, ...Object.fromEntries(Object.keys(extraParsers).map((k) => [k, opt.flag(false, k)])) };
+  checkKnownKeys(where, known, given);
+  const record = given as Record<string, unknown>;
+  for (const key of def.required ?? []) {
+    if (record[key] === undefined) throw new OptionError(`${where}: option "${key}" is required`);
+  }
+  const plain: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(record)) if (!isExtra(k)) plain[k] = v;
+  const options = resolveOptions(where, def.schema, plain);
+  for (const [key, parse] of Object.entries(extraParsers)) options[key] = parse(record[key], where, key);
   def.check?.(options as unknown as O, where);
   for (const v of Object.values(options)) if (Array.isArray(v)) Object.freeze(v);
   return Object.freeze({ name: def.name, options: Object.freeze(options) });
@@ -53,4 +75,18 @@ export function checkTransformSpec(defs: ReadonlyMap<string, AnyTransformDefinit
   const def = typeof name === 'string' ? defs.get(name) : undefined;
   if (!def) throw new OptionError(`${where}: unknown transform ${show(name)}; known transforms: ${[...defs.keys()].join(', ')}`);
   return makeTransformSpec(def, options, `${where} (${def.name})`);
+}
+
+/**
+ * The units of unit-wise transforms (adaptive clipping, soft clipping, gradient centralization): a tensor of
+ * two or more dimensions is viewed as a (shape[0], −1) matrix whose rows are the units (the output units of a
+ * linear or convolution weight in PyTorch's layout); a vector or scalar is one unit. Element i of unit u is
+ * element u·size + i of the row-major data.
+ */
+export function unitLayout(shape: readonly number[]): { readonly units: number; readonly size: number } {
+  let n = 1;
+  for (const d of shape) n *= d;
+  if (shape.length <= 1) return { units: 1, size: n };
+  const units = shape[0] as number;
+  return { units, size: units === 0 ? 0 : n / units };
 }
