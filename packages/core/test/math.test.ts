@@ -15,8 +15,8 @@ function decompose(x: number): [bigint, number] {
 
 function scale2(x: number, k: number): number {
   // Exact for results in the normal range: multiply by powers of two in steps that cannot overflow.
-  while (k > 500) (x *= 2 ** 500), (k -= 500);
-  while (k < -500) (x *= 2 ** -500), (k += 500);
+  for (; k > 500; k -= 500) x *= 2 ** 500;
+  for (; k < -500; k += 500) x *= 2 ** -500;
   return x * 2 ** k;
 }
 
