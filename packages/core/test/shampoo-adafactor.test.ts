@@ -20,7 +20,7 @@ import {
   inverseRootNewtonSchulz,
   taylorCoefficients,
 } from '../src/linalg/inverse-root.js';
-import { jacobiEigen, matmulSquare } from '../src/linalg/symmetric.js';
+import { jacobiEigen } from '../src/linalg/symmetric.js';
 import { addModeGram, modeProduct } from '../src/linalg/tensor-modes.js';
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -64,8 +64,8 @@ export interface ShampooOptions {
  * Where torch-optimizer (and so the default here) departs from the paper, each kept as the code has it:
  * - **Exponent.** The code raises each preconditioner to −1/k; the paper (and seed 000's derivation, which asks
  *   for H^{−1/2} overall and so H^{−1/(2k)} per mode) to −1/(2k). `exponent: 'paper'` gives the paper's.
- *   With −1/k the update is not invariant to the gradient's scale (for k = 1 it is H^{−1}g ~ 1/|g|), with
- *   −1/(2k) it is, like Adagrad.
+ *   For a vector the difference is stark: the code's step H^{−1}g scales like 1/|g|, the paper's H^{−1/2}g
+ *   is invariant to the gradient's scale, like Adagrad's.
  * - **Statistics.** The code updates mode i's statistic from the gradient after it has already been multiplied
  *   by the roots of modes 0 … i−1 (it transforms `grad` in place as it loops over the modes); the paper's
  *   statistics are all built from the gradient itself. `statistics: 'paper'` gives the paper's. Both agree for
