@@ -1,7 +1,6 @@
 import { defineOptimizer, makeSpec, type CommonOptions, type OptimizerSpec } from '../definition.js';
 import { opt } from '../options.js';
-import { adamSchema, type AdamOptions } from './adam.js';
-import { powInt } from '../math.js';
+import { adamDefinition, adamSchema, type AdamOptions } from './adam.js';
 
 /**
  * Options of {@link adamw}; names and defaults as `torch.optim.AdamW`. The same as {@link AdamOptions} except
@@ -47,31 +46,16 @@ export const adamwDefinition = defineOptimizer<AdamwOptions>({
     ...adamSchema,
     weightDecay: opt.nonNegative(1e-2, 'Decoupled weight decay λ: θ ← θ(1 − ηλ) before the Adam step.'),
   },
-  slots: (o, shape) => [
-    { name: 'expAvg', shape },
-    { name: 'expAvgSq', shape },
-    ...(o.amsgrad ? [{ name: 'maxExpAvgSq', shape }] : []),
-  ],
-  update({ options: o, param: theta, grad, slots, step: t }) {
-    const [beta1, beta2] = o.betas;
-    const { lr, eps, weightDecay: lambda, maximize } = o;
-    const m = slots.expAvg as Float64Array;
-    const v = slots.expAvgSq as Float64Array;
-    const vMax = slots.maxExpAvgSq;
-    const shrink = 1 - lr * lambda;
-    const biasCorrection1 = 1 - powInt(beta1, t);
-    const biasCorrection2Sqrt = Math.sqrt(1 - powInt(beta2, t));
-    const stepSize = lr / biasCorrection1;
-    for (let i = 0; i < theta.length; i++) {
-      const g = maximize ? -(grad[i] as number) : (grad[i] as number);
-      theta[i] = (theta[i] as number) * shrink;
-      m[i] = beta1 * (m[i] as number) + (1 - beta1) * g;
-      v[i] = beta2 * (v[i] as number) + (1 - beta2) * g * g;
-      let vHat = v[i] as number;
-      if (vMax) vHat = vMax[i] = Math.max(vMax[i] as number, vHat);
-      const denom = Math.sqrt(vHat) / biasCorrection2Sqrt + eps;
-      theta[i] = (theta[i] as number) - (stepSize * (m[i] as number)) / denom;
+  slots: adamDefinition.slots,
+  update(ctx) {
+    // Decoupled decay first, then exactly Adam's step with its L2 term off: θ ← θ(1 − ηλ); θ ← Adam(θ, g).
+    const { lr, weightDecay: lambda } = ctx.options;
+    const theta = ctx.param;
+    if (lambda !== 0) {
+      const shrink = 1 - lr * lambda;
+      for (let i = 0; i < theta.length; i++) theta[i] = (theta[i] as number) * shrink;
     }
+    adamDefinition.update({ ...ctx, options: { ...ctx.options, weightDecay: 0 } });
   },
 });
 
