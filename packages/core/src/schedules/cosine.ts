@@ -22,10 +22,11 @@ export interface CosineOptions {
  * T_max steps); join it with another schedule ({@link sequence}) to hold η_min instead.
  *
  * PyTorch's `step()` uses a recursive (chainable) form,
- * η_n = η_min + (η_{n−1} − η_min)·(1 + cos(πn/T))/(1 + cos(π(n−1)/T)), which drifts from this closed form: in
- * `test/schedules.test.ts` the relative difference reaches about 1e-11 over 120 steps with T_max = 50, and much
- * more where η_n comes close to η_min = 0. The test therefore compares with PyTorch's closed form (≤ 1e-12)
- * and records the measured difference to the recursive values.
+ * η_n = η_min + (η_{n−1} − η_min)·(1 + cos(πn/T))/(1 + cos(π(n−1)/T)), with a special step after each trough.
+ * It does not drift measurably from this closed form: against PyTorch 1.13, over up to 650 steps through the
+ * trough and up again (`test/schedules.test.ts`), the largest relative difference is 3.7e-14 (η_min = 0, just
+ * past the trough), so the test compares with PyTorch's recursive values directly (≤ 1e-12), and with its
+ * `_get_closed_form_lr` (≤ 1e-14).
  */
 export const cosineDefinition: ScheduleDefinition<CosineOptions> = {
   name: 'cosine',

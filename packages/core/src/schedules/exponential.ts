@@ -1,3 +1,4 @@
+import { powInt } from '../math.js';
 import { opt } from '../options.js';
 import { makeScheduleSpec, type ScheduleDefinition, type ScheduleSpec } from './schedule.js';
 
@@ -15,6 +16,8 @@ export interface ExponentialOptions {
  * \eta_n = \eta \, \gamma^{n}
  * $$
  *
+ * γ^n is computed correctly rounded (`powInt`, `src/math.ts`), as glibc's `pow` in PyTorch's closed form.
+ *
  * PyTorch's `step()` multiplies the current learning rate by γ each time instead; over 200 steps the two
  * differ by a few ulps (measured in `test/schedules.test.ts`).
  */
@@ -25,7 +28,7 @@ export const exponentialDefinition: ScheduleDefinition<ExponentialOptions> = {
     gamma: opt.nonNegative(1, 'Factor γ applied every step.'),
   },
   required: ['gamma'],
-  lrAt: ({ gamma }, baseLr, n) => baseLr * gamma ** n,
+  lrAt: ({ gamma }, baseLr, n) => baseLr * powInt(gamma, n),
 };
 
 /**

@@ -1,3 +1,4 @@
+import { powInt } from '../math.js';
 import { opt } from '../options.js';
 import { integerList, makeScheduleSpec, type ScheduleDefinition, type ScheduleSpec } from './schedule.js';
 
@@ -17,6 +18,8 @@ export interface MultiStepOptions {
  * \eta_n = \eta \, \gamma^{k(n)}, \qquad k(n) = \#\{\, m \in \text{milestones} : m \le n \,\}
  * $$
  *
+ * γ^k is computed correctly rounded (`powInt`, `src/math.ts`), as glibc's `pow` in PyTorch's closed form.
+ *
  * The milestones must be strictly increasing, as PyTorch's documentation asks (PyTorch itself stores them in a
  * `Counter`, so there a repeated milestone applies γ twice; here it is an error). A milestone 0 applies to the
  * first step, as in PyTorch.
@@ -32,7 +35,7 @@ export const multiStepDefinition: ScheduleDefinition<MultiStepOptions> = {
   lrAt({ milestones, gamma }, baseLr, n) {
     let k = 0;
     while (k < milestones.length && (milestones[k] as number) <= n) k++;
-    return baseLr * gamma ** k;
+    return baseLr * powInt(gamma, k);
   },
 };
 

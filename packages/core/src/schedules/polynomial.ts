@@ -1,3 +1,4 @@
+import { powInt } from '../math.js';
 import { opt } from '../options.js';
 import { makeScheduleSpec, type ScheduleDefinition, type ScheduleSpec } from './schedule.js';
 
@@ -17,6 +18,7 @@ export interface PolynomialOptions {
  * \eta_n = \eta \Big(1 - \frac{\min(n, T)}{T}\Big)^{p}
  * $$
  *
+ * An integer power is computed correctly rounded (`powInt`, `src/math.ts`), as glibc's `pow` in PyTorch's closed form.
  * The learning rate is 0 from step T on (1 with p = 0). PyTorch's `step()` multiplies by a ratio of
  * consecutive factors instead; the two agree to a few ulps.
  */
@@ -27,7 +29,7 @@ export const polynomialDefinition: ScheduleDefinition<PolynomialOptions> = {
     totalIters: opt.count(5, 'Number of steps of the decay.'),
     power: opt.nonNegative(1, 'Power of the polynomial.'),
   },
-  lrAt: ({ totalIters: t, power }, baseLr, n) => baseLr * (1 - Math.min(t, n) / t) ** power,
+  lrAt: ({ totalIters: t, power }, baseLr, n) => baseLr * powInt(1 - Math.min(t, n) / t, power),
 };
 
 /**

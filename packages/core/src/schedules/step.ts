@@ -1,3 +1,4 @@
+import { powInt } from '../math.js';
 import { opt } from '../options.js';
 import { makeScheduleSpec, type ScheduleDefinition, type ScheduleSpec } from './schedule.js';
 
@@ -17,6 +18,8 @@ export interface StepOptions {
  * \eta_n = \eta \, \gamma^{\lfloor n / s \rfloor}
  * $$
  *
+ * The power γ^⌊n/s⌋ is computed correctly rounded (`powInt`, `src/math.ts`), as glibc's `pow` in PyTorch's closed form.
+ *
  * PyTorch's `step()` multiplies the current learning rate by γ every s steps instead; the two agree to a
  * few ulps (checked against PyTorch in `test/schedules.test.ts`).
  */
@@ -28,7 +31,7 @@ export const stepDefinition: ScheduleDefinition<StepOptions> = {
     gamma: opt.nonNegative(0.1, 'Factor γ applied every stepSize steps.'),
   },
   required: ['stepSize'],
-  lrAt: ({ stepSize, gamma }, baseLr, n) => baseLr * gamma ** Math.floor(n / stepSize),
+  lrAt: ({ stepSize, gamma }, baseLr, n) => baseLr * powInt(gamma, Math.floor(n / stepSize)),
 };
 
 /**

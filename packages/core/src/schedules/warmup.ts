@@ -1,8 +1,9 @@
 import { OptionError } from '../errors.js';
 import { opt, type NumberOption } from '../options.js';
 
-/** Shared parts of the warmup schedules ({@link warmupCosine}, {@link warmupLinear}, {@link wsd}). */
+// Shared parts of the warmup schedules (warmupCosine, warmupLinear, wsd).
 
+/** Options every warmup schedule shares. */
 export const warmupSchema = {
   warmupSteps: opt.number(0, 'Number of warmup steps W (0: no warmup).', { min: { value: 0 }, integer: true }),
   warmupStartFactor: opt.unitClosed(0, 'Factor of the learning rate at the first step of the warmup.'),

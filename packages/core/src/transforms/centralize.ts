@@ -12,10 +12,10 @@ export interface CentralizeOptions {
 
 /**
  * Gradient centralization: Yong, Huang, Hua & Zhang, "Gradient Centralization: A New Optimization Technique
- * for Deep Neural Networks" (ECCV 2020), eq. 4, as in the authors' code (`grad.add_(-grad.mean(dim=tuple(range(1,
- * grad.dim())), keepdim=True))` for gradients of more than one dimension). A gradient of two or more dimensions
- * is viewed as a (shape[0], −1) matrix, and each row (the weight vector of one output unit) has its mean
- * removed:
+ * for Deep Neural Networks" (ECCV 2020), eq. 4, as in the authors' PyTorch code, which subtracts from every
+ * gradient of more than one dimension its mean over all dimensions but the first (`keepdim=True`). So a
+ * gradient of two or more dimensions is viewed as a (shape[0], −1) matrix, and each row (the weight vector of
+ * one output unit) has its mean removed:
  *
  * $$
  * g_{u,i} \leftarrow g_{u,i} - \frac{1}{n}\sum_{j=1}^{n} g_{u,j}
