@@ -5,7 +5,6 @@ import { defineProject } from 'vitest/config';
 // SSR list is Vite's default (defaultServerConditions, which vitest does not re-export).
 export default defineProject({
   resolve: { conditions: ['@descent/source'] },
-  ssr: { resolve: { conditions: ['@descent/source'], externalConditions: ['@descent/source'] } },
   ssr: { resolve: { conditions: ['@descent/source', 'module', 'node', 'development|production'] } },
   test: { name: 'cli', include: ['test/**/*.test.ts'], testTimeout: 60_000 },
 });

@@ -1,12 +1,13 @@
 /**
  * Chooses the rates of apps/cli/src/race-config.ts by a grid search; see that file for the criterion. Prints the
- * entries to paste between its BEGIN/END TUNED markers (and a line per run on stderr).
+ * entries to paste between its BEGIN/END TUNED markers (and a line per run on stderr). Each optimizer runs on the
+ * parameter shape the race gives it (RACE_SHAPES), without gradient clipping.
  *
  *   pnpm exec tsx --conditions=@descent/source apps/cli/scripts/tune-race.ts [optimizer ...]
  */
 import { definitions, testFunctions } from '@descent/core';
 import { runOne } from '../src/race.js';
-import { TUNED_STEPS, TUNED_TOL, rateOption } from '../src/race-config.js';
+import { TUNED_STEPS, TUNED_TOL, raceShape, rateOption } from '../src/race-config.js';
 
 /** 10^((k + ½)/6) to three digits, k = −30 … 5. */
 const grid: number[] = [];
@@ -39,7 +40,7 @@ for (const name of names) {
     let best: Score | undefined;
     const seen = new Set<string>();
     for (const rate of grid) {
-      const r = runOne(fn, name, { [key]: rate }, TUNED_STEPS, TUNED_TOL);
+      const r = runOne(fn, name, { [key]: rate }, TUNED_STEPS, TUNED_TOL, { shape: raceShape(name, fn.dimension) });
       if (r.error !== undefined) {
         error = r.error;
         break;
@@ -54,6 +55,6 @@ for (const name of names) {
     row.push(`${fn.name}: ${best!.rate}`);
     console.error(`${name} on ${fn.name}: ${key} ${best!.rate}, settles at ${best!.steps}, tail distance ${best!.tail.toExponential(2)}`);
   }
-  lines.push(error !== undefined ? `  // ${name}: cannot run on the race's 1-D parameter (${error.slice(0, 60)}…)` : `  ${name}: { ${row.join(', ')} },`);
+  lines.push(error !== undefined ? `  // ${name}: cannot race on shape [${raceShape(name, 2).join(', ')}] (${error.slice(0, 60)}…)` : `  ${name}: { ${row.join(', ')} },`);
 }
 console.log(lines.join('\n'));

@@ -1,8 +1,10 @@
 import { readFile, writeFile } from 'node:fs/promises';
-import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { definitions, encodeNumber, testFunctions } from '@descent/core';
 import { backends, findBackend } from './backends.js';
 import { InputError, errorLine } from './errors.js';
+import { DTYPE_BYTES, estimateMemory, formatMemory, parseCount, type Dtype } from './memory.js';
+import { NS_COEFFS_DEFAULTS, fitNsCoeffs, formatNsCoeffs, type Coefficients } from './ns-coeffs.js';
 import { DEFAULT_STEPS, DEFAULT_TOL, race } from './race.js';
 import { formatRace } from './race-format.js';
 import { formatReplay, replay } from './replay.js';
@@ -35,6 +37,36 @@ function positiveInteger(value: string): number {
 function positiveNumber(value: string): number {
   const n = Number(value);
   if (value.trim() === '' || !Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a positive number.');
+  return n;
+}
+
+function nonNegativeInteger(value: string): number {
+  const n = Number(value);
+  if (!/^\s*\d+\s*$/.test(value) || !Number.isSafeInteger(n)) throw new InvalidArgumentError('expected a non-negative integer.');
+  return n;
+}
+
+/** `a,b,c`: three finite numbers. */
+function coefficients(value: string): Coefficients {
+  const parts = value.split(',').map((s) => s.trim());
+  const nums = parts.map(Number);
+  if (parts.length !== 3 || parts.some((s) => s === '') || !nums.every(Number.isFinite)) throw new InvalidArgumentError('expected three numbers a,b,c.');
+  return nums as unknown as Coefficients;
+}
+
+/** `rows,cols`: two positive integers. */
+function matrixShape(value: string): [number, number] {
+  const parts = value.split(/[,x×]/).map((s) => s.trim());
+  const nums = parts.map(Number);
+  if (parts.length !== 2 || !parts.every((s) => /^\d+$/.test(s)) || !nums.every((n) => Number.isSafeInteger(n) && n > 0)) {
+    throw new InvalidArgumentError('expected two positive integers rows,cols.');
+  }
+  return nums as [number, number];
+}
+
+function parameterCount(value: string): number {
+  const n = parseCount(value);
+  if (!(n > 0) || !Number.isFinite(n)) throw new InvalidArgumentError('expected a positive number, optionally with a suffix k, M, B or T (7e9, 7B).');
   return n;
 }
 
@@ -91,10 +123,58 @@ it is not within --tol at the end). An optimizer that cannot run on a function s
 Functions: ${[...testFunctions.values()].map((f) => f.name).join(', ')}
 Optimizers: ${[...definitions.keys()].join(', ')}
 
+Each optimizer runs on one parameter holding both coordinates, of shape [2], except those listed in
+race-config.ts's RACE_SHAPES: Muon, which refuses 1-D parameters, races on a 1×2 matrix (and is then normalised
+momentum descent). --clip N clips the gradient's norm to N before every step (core's clipGradNorm), as
+pytorch-optimizer's visualisation script does with 1.0; the tuned rates were chosen without clipping.
+
+Functions: ${[...testFunctions.values()].map((f) => f.name).join(', ')}
+Optimizers: ${[...definitions.keys()].join(', ')}
+
 Examples:
   $ descent race
   $ descent race --fn rosenbrock,rastrigin --optimizers sgd,adam --steps 1000
+  $ descent race --clip 1
   $ descent race --json > race.json`;
+}
+
+const NS_COEFFS_HELP = `
+Seed 001's coefficient search for Muon's quintic Newton–Schulz step: k iterations of f(x) = a·x + b·x³ + c·x⁵
+should take every x in (0, 1] (a normalised singular value) to 1. Each step draws --batch values of x uniformly
+from (0, 1], computes the mean of (1 − f^(k)(x))² and its exact gradient (forward-mode through the k
+iterations), and takes one step of descent's Adam (Float64 reference, default betas) on (a, b, c).
+
+Prints the fitted (a, b, c), their MSE on a fixed grid (the 10⁶ midpoints of (0, 1], a deterministic estimate of
+the expected loss), the loss of the last mini-batch (what the seed prints), and for comparison the grid MSE of
+the start, of seed 001's reported result (3.1010, −3.4236, 1.3181) and of Keller Jordan's (3.4445, −4.7750,
+2.0315). The defaults are seed 001's run (about 6 s).
+
+Examples:
+  $ descent ns-coeffs
+  $ descent ns-coeffs --k 6 --steps 20000 --lr 2e-4 --seed 7 --json
+  $ descent ns-coeffs --init 3.4445,-4.775,2.0315 --log-every 10000`;
+
+function memoryHelp(): string {
+  return `
+Estimates, for a model of N parameters trained with each optimizer: parameters and gradients (N numbers
+each), the optimizer's state (counted from its definition's state slots with its default options, or those
+given as name:option=value), activations of a transformer (Korthikanti et al. 2022: per layer
+s·b·h·(16e + 2) + a·s²·b·(2e + 1) bytes for e bytes per number, no recomputation; the shape is derived from N
+unless --layers/--hidden/--heads are given), the training FLOPs 6·B·N per step for B = batch × seq tokens
+(seed 002), and the matmul FLOPs of Muon's Newton–Schulz (k·(4m²n + 2m³) per m×n matrix, m ≤ n) and of
+Shampoo's preconditioner (G·Gᵀ and Gᵀ·G, the two-sided product, one inverse root per dimension).
+
+State that depends on the shape (Adafactor's row and column factors, Shampoo's per-mode preconditioners) and
+the optimizer FLOPs are counted on one matrix shape, --shape, by default hidden × hidden, as if all N
+parameters were such matrices. Every number takes the bytes of --dtype (no mixed precision). Sizes are in
+decimal units (1 GB = 10⁹ bytes).
+
+Optimizers: ${[...definitions.keys()].join(', ')}
+
+Examples:
+  $ descent memory --params 7e9
+  $ descent memory --params 125M --optimizer sgd,sgd:momentum=0.9,adam,adafactor,muon --dtype bfloat16
+  $ descent memory --params 7B --optimizer shampoo:inverseRoot=newtonSchulz:updateFreq=10 --shape 4096,11008 --json`;
 }
 
 /** The `descent` command with its subcommands, writing to `io`. */
@@ -145,10 +225,11 @@ Run "descent help <command>" for a command's input, output and options.`,
     .option('--optimizers <names>', 'comma-separated optimizers (default: every registered one)', list)
     .option('--steps <n>', 'steps per run', positiveInteger, DEFAULT_STEPS)
     .option('--tol <t>', 'distance to the nearest minimum that counts as arrived', positiveNumber, DEFAULT_TOL)
+    .option('--clip <maxNorm>', "clip the gradient's norm to maxNorm before every step", positiveNumber)
     .option('--json', 'print the results as JSON instead of a table')
     .addHelpText('after', raceHelp)
-    .action((opts: { fn?: string[]; optimizers?: string[]; steps: number; tol: number; json?: boolean }) => {
-      const results = race({ functions: opts.fn, optimizers: opts.optimizers, steps: opts.steps, tol: opts.tol });
+    .action((opts: { fn?: string[]; optimizers?: string[]; steps: number; tol: number; clip?: number; json?: boolean }) => {
+      const results = race({ functions: opts.fn, optimizers: opts.optimizers, steps: opts.steps, tol: opts.tol, clip: opts.clip });
       if (opts.json) {
         const encoded = results.map((r) => ({
           ...r,
@@ -157,11 +238,96 @@ Run "descent help <command>" for a command's input, output and options.`,
           distance: encodeNumber(r.distance),
           tailDistance: encodeNumber(r.tailDistance),
         }));
-        io.stdout(`${JSON.stringify({ steps: opts.steps, tol: opts.tol, results: encoded }, null, 2)}\n`);
+        io.stdout(`${JSON.stringify({ steps: opts.steps, tol: opts.tol, clip: opts.clip ?? null, results: encoded }, null, 2)}\n`);
       } else {
         io.stdout(formatRace(results, opts.steps, opts.tol));
+        if (opts.clip !== undefined) io.stdout(`\nGradient norm clipped to ${opts.clip} before every step (clipGradNorm); the rates were tuned without clipping.\n`);
       }
     });
+
+  program
+    .command('ns-coeffs')
+    .summary("fit Muon's Newton–Schulz coefficients (a, b, c) with descent's Adam, as seed 001 does")
+    .description("Fits (a, b, c) so that k iterations of a·x + b·x³ + c·x⁵ take (0, 1] to 1, with descent's Adam on exact gradients.")
+    .option('--k <n>', 'iterations of f (Newton–Schulz steps)', positiveInteger, NS_COEFFS_DEFAULTS.k)
+    .option('--steps <n>', 'Adam steps', positiveInteger, NS_COEFFS_DEFAULTS.steps)
+    .option('--lr <rate>', "Adam's learning rate", positiveNumber, NS_COEFFS_DEFAULTS.lr)
+    .option('--batch <n>', 'values of x drawn per step', positiveInteger, NS_COEFFS_DEFAULTS.batch)
+    .option('--seed <s>', 'seed of the sampler of x', nonNegativeInteger, NS_COEFFS_DEFAULTS.seed)
+    .addOption(new Option('--init <a,b,c>', 'starting coefficients').argParser(coefficients).default(NS_COEFFS_DEFAULTS.init, '1,-1,1'))
+    .option('--log-every <n>', 'print the mini-batch loss and (a, b, c) to stderr every n steps', positiveInteger)
+    .option('--json', 'print the result as JSON')
+    .addHelpText('after', NS_COEFFS_HELP)
+    .action((opts: { k: number; steps: number; lr: number; batch: number; seed: number; init: Coefficients; logEvery?: number; json?: boolean }) => {
+      const result = fitNsCoeffs({
+        k: opts.k,
+        steps: opts.steps,
+        lr: opts.lr,
+        batch: opts.batch,
+        seed: opts.seed,
+        init: opts.init,
+        logEvery: opts.logEvery ?? 0,
+        onLog: (t, loss, [a, b, c]) => io.stderr(`step ${t}: loss ${loss.toExponential(4)}, a = ${a.toFixed(4)}, b = ${b.toFixed(4)}, c = ${c.toFixed(4)}\n`),
+      });
+      if (opts.json) {
+        const { coefficients: abc, mse, lastBatchLoss, initialMse, kellerMse, seedMse } = result;
+        const encoded = {
+          ...result,
+          coefficients: abc.map(encodeNumber),
+          mse: encodeNumber(mse),
+          lastBatchLoss: encodeNumber(lastBatchLoss),
+          initialMse: encodeNumber(initialMse),
+          kellerMse: encodeNumber(kellerMse),
+          seedMse: encodeNumber(seedMse),
+        };
+        io.stdout(`${JSON.stringify(encoded, null, 2)}\n`);
+      } else {
+        io.stdout(formatNsCoeffs(result));
+      }
+    });
+
+  program
+    .command('memory')
+    .summary('memory and FLOPs of training N parameters with each optimizer (state counted from the definitions)')
+    .description("Estimates parameter, gradient, optimizer-state and activation memory and the FLOPs per step of training N parameters.")
+    .requiredOption('--params <n>', 'number of parameters N (7e9, 7B, 125M)', parameterCount)
+    .option('--optimizer <list>', 'comma-separated optimizers, each name or name:option=value[:option=value…] (default: every registered one)', list)
+    .addOption(new Option('--dtype <type>', 'the type of every number').choices(Object.keys(DTYPE_BYTES)).default('float32'))
+    .option('--batch <n>', 'sequences per step', positiveInteger, 1)
+    .option('--seq <n>', 'tokens per sequence', positiveInteger, 2048)
+    .option('--shape <rows,cols>', 'matrix shape for shape-dependent state and optimizer FLOPs (default: hidden,hidden)', matrixShape)
+    .option('--layers <n>', 'transformer layers (default: derived from N)', positiveInteger)
+    .option('--hidden <n>', 'hidden size (default: derived from N)', positiveInteger)
+    .option('--heads <n>', 'attention heads (default: hidden/128)', positiveInteger)
+    .option('--json', 'print the estimate as JSON')
+    .addHelpText('after', memoryHelp)
+    .action(
+      (opts: {
+        params: number;
+        optimizer?: string[];
+        dtype: Dtype;
+        batch: number;
+        seq: number;
+        shape?: [number, number];
+        layers?: number;
+        hidden?: number;
+        heads?: number;
+        json?: boolean;
+      }) => {
+        const report = estimateMemory({ ...opts, optimizers: opts.optimizer });
+        if (opts.json) {
+          const optimizers = report.optimizers.map((o) => ({
+            ...o,
+            statePerParam: encodeNumber(o.statePerParam),
+            stateBytes: encodeNumber(o.stateBytes),
+            totalBytes: encodeNumber(o.totalBytes),
+          }));
+          io.stdout(`${JSON.stringify({ ...report, optimizers }, null, 2)}\n`);
+        } else {
+          io.stdout(formatMemory(report));
+        }
+      },
+    );
 
   return program;
 }

@@ -1,4 +1,5 @@
 import {
+  clipGradNorm,
   createSpec,
   createReference,
   definitions,
@@ -7,13 +8,16 @@ import {
   type GradientClosure,
   type Tensor,
   type TestFunction,
+  withTransforms,
 } from '@descent/core';
 import { InputError } from './errors.js';
-import { raceOptions } from './race-config.js';
+import { raceOptions, raceShape } from './race-config.js';
 
 /**
  * `descent race`: every optimizer on every test function, from the function's usual starting point, with the
- * learning rates of race-config.ts.
+ * learning rates and parameter shapes of race-config.ts, optionally with gradient-norm clipping (the seeds'
+ * pictures come from pytorch-optimizer's `examples/viz_optimizers.py`, which calls
+ * `torch.nn.utils.clip_grad_norm_(x, 1.0)` before every step: `--clip 1`).
  *
  * @packageDocumentation
  */
@@ -28,6 +32,19 @@ export interface RaceSettings {
   readonly steps?: number;
   /** Distance to the nearest minimum that counts as arrived. Default {@link DEFAULT_TOL}. */
   readonly tol?: number;
+  /** Clip the gradient's norm to this before every step (core's `clipGradNorm`); no clipping when absent. */
+  readonly clip?: number | undefined;
+}
+
+/** How one run is set up besides the optimizer and its options. */
+export interface RunSettings {
+  /**
+   * The parameter's shape: the function's coordinates in row-major order, e.g. [1, 2] for an optimizer that
+   * needs a matrix. Default [dimension].
+   */
+  readonly shape?: readonly number[] | undefined;
+  /** `maxNorm` of a `clipGradNorm` transform added to the spec; none when absent. */
+  readonly clip?: number | undefined;
 }
 
 export const DEFAULT_STEPS = 500;
@@ -39,6 +56,8 @@ export interface RaceResult {
   readonly optimizer: string;
   /** The options it ran with (the learning rate of race-config.ts, or none: the optimizer's defaults). */
   readonly options: Readonly<Record<string, unknown>>;
+  /** The shape of the parameter holding the coordinates (race-config.ts's RACE_SHAPES, else [dimension]). */
+  readonly shape: readonly number[];
   /** False when race-config.ts has no entry and the fallback was used. */
   readonly tuned: boolean;
   /** Where it ended (NaN after an error). */
@@ -63,12 +82,23 @@ export interface RaceResult {
   readonly error?: string;
 }
 
-/** One run: `optimizer` with `options` on `fn` for `steps` steps, through `step(closure)`. */
-export function runOne(fn: TestFunction, optimizer: string, options: Readonly<Record<string, unknown>>, steps: number, tol: number): Omit<RaceResult, 'tuned'> {
-  const base = { fn: fn.name, optimizer, options };
-  const xy: Tensor = { shape: [fn.dimension], data: Float64Array.from(fn.start) };
+/**
+ * One run: `optimizer` with `options` on `fn` for `steps` steps, through `step(closure)`, with the parameter shape
+ * and clipping of `run`.
+ */
+export function runOne(
+  fn: TestFunction,
+  optimizer: string,
+  options: Readonly<Record<string, unknown>>,
+  steps: number,
+  tol: number,
+  run: RunSettings = {},
+): Omit<RaceResult, 'tuned'> {
+  const shape = [...(run.shape ?? [fn.dimension])];
+  const base = { fn: fn.name, optimizer, options, shape };
+  const xy: Tensor = { shape, data: Float64Array.from(fn.start) };
   const grad = new Float64Array(fn.dimension);
-  const gradTensor: Tensor = { shape: [fn.dimension], data: grad };
+  const gradTensor: Tensor = { shape, data: grad };
   const closure: GradientClosure<Tensor> = (point) => {
     fn.gradient((point.get('xy') as Tensor).data, grad);
     return { xy: gradTensor };
@@ -78,7 +108,9 @@ export function runOne(fn: TestFunction, optimizer: string, options: Readonly<Re
   const tailFrom = steps - Math.ceil(steps / 10) + 1;
   const failed = { final: [NaN, NaN], value: NaN, distance: NaN, tailDistance: NaN, stepsToTol: null };
   try {
-    const opt = createReference(createSpec(optimizer, options), { xy });
+    if (xy.data.length !== shape.reduce((p, d) => p * d, 1)) throw new InputError(`race: shape [${shape.join(', ')}] does not hold the ${fn.dimension} coordinates of ${fn.name}`);
+    const spec = createSpec(optimizer, options);
+    const opt = createReference(run.clip === undefined ? spec : withTransforms(spec, clipGradNorm({ maxNorm: run.clip })), { xy });
     const x = xy.data;
     for (let t = 1; t <= steps; t++) {
       opt.step(closure);
@@ -114,12 +146,14 @@ export function race(settings: RaceSettings = {}): RaceResult[] {
   const tol = settings.tol ?? DEFAULT_TOL;
   if (!Number.isSafeInteger(steps) || steps < 1) throw new InputError(`race: steps must be a positive integer, got ${steps}`);
   if (!(tol > 0) || !Number.isFinite(tol)) throw new InputError(`race: tol must be a positive number, got ${tol}`);
+  const clip = settings.clip;
+  if (clip !== undefined && !(clip > 0 && Number.isFinite(clip))) throw new InputError(`race: clip must be a positive number, got ${clip}`);
   const out: RaceResult[] = [];
   for (const f of fns) {
     const fn = testFunctions.get(f) as TestFunction;
     for (const name of opts) {
       const { options, tuned } = raceOptions(name, f);
-      out.push({ ...runOne(fn, name, options, steps, tol), tuned });
+      out.push({ ...runOne(fn, name, options, steps, tol, { shape: raceShape(name, fn.dimension), clip }), tuned });
     }
   }
   return out;

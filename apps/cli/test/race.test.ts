@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createReference, createSpec, definitions, distanceToMinimum, quadratic, rosenbrock, testFunctions, type Tensor } from '@descent/core';
-import { RACE_RATES, raceOptions, rateOption } from '../src/race-config.js';
+import { main } from '../src/cli.js';
+import { RACE_RATES, RACE_SHAPES, raceOptions, raceShape, rateOption } from '../src/race-config.js';
 import { formatRace } from '../src/race-format.js';
 import { race, runOne } from '../src/race.js';
 import { formatNumber, renderTable } from '../src/table.js';
@@ -21,7 +22,7 @@ describe('race', () => {
     const sections = text.split('\n\n').slice(1);
     expect(sections.filter((s) => !s.startsWith('*'))).toHaveLength(testFunctions.size);
     for (const section of sections.filter((s) => !s.startsWith('*'))) {
-      const rows = section.split('\n').slice(2).map((line) => line.trim().split(/\s+/)[0]);
+      const rows = section.split('\n').slice(2).filter((line) => line.trim() !== '').map((line) => line.trim().split(/\s+/)[0]);
       expect(rows).toEqual([...definitions.keys()]);
     }
   });
@@ -117,6 +118,76 @@ describe('race', () => {
     expect(() => race({ optimizers: ['adamx'] })).toThrow(`race: unknown optimizer "adamx"; known optimizers: ${[...definitions.keys()].join(', ')}`);
     expect(() => race({ steps: 0 })).toThrow('race: steps must be a positive integer, got 0');
     expect(() => race({ tol: -1 })).toThrow('race: tol must be a positive number, got -1');
+  });
+});
+
+describe('race shapes and clipping', () => {
+  it('Muon races on a 1×2 matrix on every function; the others on [2]; every RACE_SHAPES entry holds 2 numbers', () => {
+    for (const [name, shape] of Object.entries(RACE_SHAPES)) {
+      expect(definitions.has(name), name).toBe(true);
+      expect(shape.reduce((p, d) => p * d, 1)).toBe(2);
+    }
+    const rs = race({ optimizers: ['muon', 'adam'], steps: 50 });
+    for (const r of rs) {
+      expect(r.error, `${r.fn}/${r.optimizer}`).toBeUndefined();
+      expect(r.shape).toEqual(r.optimizer === 'muon' ? [1, 2] : [2]);
+      expect(r.tuned).toBe(true);
+    }
+    // On its own [2] Muon refuses to run, as core says.
+    expect(runOne(quadratic, 'muon', {}, 5, 1e-3).error).toMatch(/needs a parameter with at least 2 dimensions, got 1/);
+  });
+
+  it('Muon on a 1×2 matrix is normalised momentum descent: θ ← θ − η·φ⁵(σ)·U/‖U‖, σ = ‖U‖/(‖U‖ + 1e-7)', () => {
+    const lr = raceOptions('muon', 'quadratic').options.lr as number;
+    const ours = runOne(quadratic, 'muon', { lr }, 30, 1e-3, { shape: raceShape('muon', 2) });
+    // By hand, with Keller Jordan's defaults: β = 0.95, Nesterov, (a, b, c) = (3.4445, −4.775, 2.0315), 5 steps.
+    const theta = [...quadratic.start];
+    const buf = [0, 0];
+    const phi = (x: number) => 3.4445 * x - 4.775 * x ** 3 + 2.0315 * x ** 5;
+    for (let t = 0; t < 30; t++) {
+      const g = quadratic.gradient(Float64Array.from(theta), new Float64Array(2));
+      const u = [0, 1].map((i) => {
+        buf[i] = 0.95 * buf[i]! + 0.05 * g[i]!;
+        return 0.05 * g[i]! + 0.95 * buf[i]!;
+      });
+      const norm = Math.hypot(u[0]!, u[1]!);
+      let sigma = norm / (norm + 1e-7);
+      for (let k = 0; k < 5; k++) sigma = phi(sigma);
+      for (let i = 0; i < 2; i++) theta[i] = theta[i]! - lr * sigma * (u[i]! / norm);
+    }
+    ours.final.forEach((v, i) => expect(v).toBeCloseTo(theta[i]!, 10));
+  });
+
+  it("--clip scales the gradient to norm ≤ maxNorm before the update (PyTorch's clip_grad_norm_)", () => {
+    // SGD from Rosenbrock's start (−2, 2): |∇f| ≈ 2.4e3, so every early step has length lr·maxNorm/(|g| + 1e-6)·|g|.
+    const lr = 0.01;
+    const clipped = runOne(rosenbrock, 'sgd', { lr }, 10, 1e-3, { clip: 1 });
+    const theta = Float64Array.from(rosenbrock.start);
+    for (let t = 0; t < 10; t++) {
+      const g = rosenbrock.gradient(theta, new Float64Array(2));
+      const c = Math.min(1, 1 / (Math.hypot(g[0]!, g[1]!) + 1e-6));
+      for (let i = 0; i < 2; i++) theta[i] = theta[i]! - lr * c * g[i]!;
+    }
+    clipped.final.forEach((v, i) => expect(v).toBeCloseTo(theta[i]!, 12));
+    // Without clipping the same run diverges within a few steps.
+    expect(runOne(rosenbrock, 'sgd', { lr }, 10, 1e-3).divergedAt).toBeDefined();
+    expect(race({ functions: ['rosenbrock'], optimizers: ['sgd'], steps: 10, clip: 1 })[0]!.final).toEqual(
+      runOne(rosenbrock, 'sgd', raceOptions('sgd', 'rosenbrock').options, 10, 1e-3, { clip: 1 }).final,
+    );
+    expect(() => race({ clip: 0 })).toThrow('race: clip must be a positive number, got 0');
+  });
+
+  it('descent race --clip: the table says so, --json carries clip and each run\'s shape', async () => {
+    let out = '';
+    const io = { stdout: (t: string) => void (out += t), stderr: () => undefined, readStdin: () => Promise.resolve('') };
+    expect(await main(['node', 'descent', 'race', '--fn', 'quadratic', '--optimizers', 'muon', '--steps', '20', '--clip', '1'], io)).toBe(0);
+    expect(out).toMatch(/\n {2}muon +0\.0261 /);
+    expect(out).toContain('Gradient norm clipped to 1 before every step');
+    out = '';
+    expect(await main(['node', 'descent', 'race', '--fn', 'quadratic', '--optimizers', 'muon', '--steps', '20', '--clip', '0.5', '--json'], io)).toBe(0);
+    const parsed = JSON.parse(out) as { clip: number; results: Array<{ shape: number[] }> };
+    expect(parsed.clip).toBe(0.5);
+    expect(parsed.results[0]!.shape).toEqual([1, 2]);
   });
 });
 
