@@ -92,6 +92,9 @@ const REPLAY_HELP = `
 Input (JSON):
   { "optimizer": "adam", "options": { "lr": 0.01 },
     "groups": [ { "params": ["b"], "options": { "weightDecay": 0 } } ],      (optional)
+    "transforms": [ { "name": "clipGradNorm", "options": { "maxNorm": 1 } } ], (optional)
+    "schedule": { "name": "cosine", "options": { "tMax": 100 } },            (optional)
+    "lookahead": { "k": 5, "alpha": 0.5 },                                   (optional)
     "params": [ { "name": "w", "shape": [3, 4], "data": [ ...12 values, row-major... ] }, ... ],
     "grads": [ [ [ ...gradient of params[0]... ], null ], ... ] }
   One entry of "grads" per step, one gradient per parameter in the order of "params"; null skips that

@@ -1,5 +1,5 @@
 import {
-  createSpec,
+  normalizeSpec,
   decodeNumber,
   encodeArray,
   isShape,
@@ -21,7 +21,7 @@ import { InputError } from './errors.js';
  */
 
 /** The replay file's keys that drive the run. */
-const INPUT_KEYS = ['optimizer', 'options', 'groups', 'params', 'grads'] as const;
+const INPUT_KEYS = ['optimizer', 'options', 'transforms', 'schedule', 'lookahead', 'groups', 'params', 'grads'] as const;
 /** Keys carried by golden fixtures for people and tests; replay ignores them. */
 const METADATA_KEYS = ['description', 'generator', 'expected'] as const;
 const PARAM_KEYS = ['name', 'shape', 'data'] as const;
@@ -121,7 +121,11 @@ export function parseReplay(input: unknown): ReplayPlan {
     if (input[key] === undefined) fail(`missing key "${key}"`);
   }
   if (typeof input.optimizer !== 'string') fail(`"optimizer" must be an optimizer name, got ${show(input.optimizer)}`);
-  const spec = createSpec(input.optimizer, input.options);
+  // The optional composition keys are those of a spec (see core's normalizeSpec); absent ones stay absent.
+  const composed = Object.fromEntries(
+    (['transforms', 'schedule', 'lookahead'] as const).filter((k) => input[k] !== undefined).map((k) => [k, input[k]]),
+  );
+  const spec = normalizeSpec({ name: input.optimizer, options: input.options ?? {}, ...composed });
   const groups = parseGroups(input.groups);
   const params = parseParams(input.params);
   const grads = parseGrads(input.grads, params);

@@ -1,6 +1,6 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { createReference, createSpec, decodeNumber, definitions, encodeArray, type OptionValue, type Tensor } from '@descent/core';
+import { createReference, createSpec, decodeNumber, definitions, encodeArray, specFromJSON, type OptionValue, type Tensor } from '@descent/core';
 import { InputError } from '../src/errors.js';
 import { formatReplay, parseReplay, replay, type ReplayOutput } from '../src/replay.js';
 
@@ -115,7 +115,7 @@ describe('replay', () => {
       [
         'unknown key',
         { ...base(), step: 1 },
-        'replay: unknown key "step"; known keys: optimizer, options, groups, params, grads (and description, generator, expected, which are ignored)',
+        'replay: unknown key "step"; known keys: optimizer, options, transforms, schedule, lookahead, groups, params, grads (and description, generator, expected, which are ignored)',
       ],
       ['missing optimizer', { params: base().params, grads: [] }, 'replay: missing key "optimizer"'],
       ['missing params', { optimizer: 'sgd', grads: [] }, 'replay: missing key "params"'],
@@ -264,5 +264,36 @@ describe('replay of the PyTorch golden fixtures', () => {
         ),
       );
     }
+  });
+});
+
+describe('replay of composed specs', () => {
+  it('accepts transforms, schedule and lookahead, and runs them as the library does', async () => {
+    const input = {
+      optimizer: 'adam',
+      options: { lr: 0.1 },
+      transforms: [{ name: 'clipGradNorm', options: { maxNorm: 0.5 } }],
+      schedule: { name: 'step', options: { stepSize: 2, gamma: 0.5 } },
+      lookahead: { k: 2, alpha: 0.5 },
+      params: [{ name: 'w', shape: [2], data: [1, -1] }],
+      grads: [[[3, 4]], [[1, 0]], [[0.5, -2]], [[1, 1]]],
+    };
+    const out = await replay(input);
+    const spec = specFromJSON({ name: 'adam', options: { lr: 0.1 }, transforms: input.transforms, schedule: input.schedule, lookahead: input.lookahead });
+    const w: Tensor = { shape: [2], data: Float64Array.from([1, -1]) };
+    const opt = createReference(spec, { w });
+    const want = input.grads.map(([g]) => {
+      opt.step({ w: { shape: [2], data: Float64Array.from(g!) } });
+      return encodeArray(w.data);
+    });
+    expect(out.steps.map((s) => s.params[0])).toEqual(want);
+    // The lookahead slot makes the runs differ from plain Adam: check that it was applied at all.
+    const plain = await replay({ ...input, lookahead: undefined, transforms: undefined, schedule: undefined });
+    expect(plain.steps[3]!.params[0]).not.toEqual(want[3]);
+  });
+  it('names the part of a bad composition', async () => {
+    await expect(replay({ optimizer: 'adam', lookahead: { k: 0 }, params: [{ name: 'w', shape: [1], data: [0] }], grads: [] })).rejects.toThrow(
+      'adam: lookahead: option "k" must be an integer in [1, ∞), got 0',
+    );
   });
 });
