@@ -17,3 +17,5 @@ export * from './transforms/index.js';
 export * from './schedules/index.js';
 export * from './optimizers/index.js';
 export * from './functions/index.js';
+export * from './linalg/index.js';
+export * from './math.js';

@@ -163,7 +163,11 @@ describe('Newton–Schulz', () => {
       const x = newtonSchulz(g, { coefficients: CUBIC_COEFFICIENTS, steps });
       return frobeniusNorm(matrix(x.data.map((v, i) => v - (polar.data[i] as number)), 12, 20));
     });
-    for (let i = 1; i < errors.length; i++) expect(errors[i]).toBeLessThan(errors[i - 1] as number);
+    // Strictly decreasing until the error reaches rounding level (~1e-14), where it only has to stay there.
+    for (let i = 1; i < errors.length; i++) {
+      if ((errors[i - 1] as number) > 1e-12) expect(errors[i]).toBeLessThan(errors[i - 1] as number);
+      else expect(errors[i]).toBeLessThan(1e-12);
+    }
     expect(errors[0]).toBeGreaterThan(1); // far from orthogonal after one step…
     const converged = newtonSchulz(g, { coefficients: CUBIC_COEFFICIENTS, steps: 40 });
     expect(maxAbsDiff(converged.data, polar.data)).toBeLessThan(1e-12); // …exact after enough

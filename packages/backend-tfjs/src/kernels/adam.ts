@@ -1,6 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { AdamOptions } from '@descent/core';
+import { powInt } from '@descent/core';
 import type { TfjsKernel } from '../kernel.js';
+import { maximumTorch } from './common.js';
 
 /**
  * Adam / AMSGrad on TF.js; the update rule and its order of operations are those of
@@ -9,8 +11,8 @@ import type { TfjsKernel } from '../kernel.js';
 export const adamKernel: TfjsKernel<AdamOptions> = {
   update({ options: o, param: theta, grad, slots, step: t }) {
     const [beta1, beta2] = o.betas;
-    const biasCorrection1 = 1 - beta1 ** t;
-    const biasCorrection2Sqrt = Math.sqrt(1 - beta2 ** t);
+    const biasCorrection1 = 1 - powInt(beta1, t);
+    const biasCorrection2Sqrt = Math.sqrt(1 - powInt(beta2, t));
     const stepSize = o.lr / biasCorrection1;
     let g = o.maximize ? tf.neg(grad) : grad;
     if (o.weightDecay !== 0) g = tf.add(g, tf.mul(o.weightDecay, theta));
@@ -21,7 +23,7 @@ export const adamKernel: TfjsKernel<AdamOptions> = {
     let vHat: tf.Tensor = v;
     const vMax = slots.maxExpAvgSq;
     if (vMax) {
-      vMax.assign(tf.maximum(vMax, v));
+      vMax.assign(maximumTorch(vMax, v));
       vHat = vMax;
     }
     const denom = tf.add(tf.div(tf.sqrt(vHat), biasCorrection2Sqrt), o.eps);

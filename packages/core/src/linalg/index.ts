@@ -1,2 +1,5 @@
 export * from './matrix.js';
 export * from './newton-schulz.js';
+export * from './symmetric.js';
+export * from './inverse-root.js';
+export * from './tensor-modes.js';

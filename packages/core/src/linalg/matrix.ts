@@ -1,4 +1,5 @@
 import ndarray from 'ndarray';
+import { jacobiEigen } from './symmetric.js';
 
 /**
  * Small dense Float64 matrix helpers for the matrix optimizers (Muon, later Shampoo) and their tests. Matrices
@@ -114,12 +115,11 @@ export interface SymmetricEigen {
 }
 
 /**
- * Eigen-decomposition of a symmetric matrix by the cyclic Jacobi method (Golub & Van Loan, "Matrix
- * Computations", §8.5): sweeps of plane rotations that zero each off-diagonal entry in turn, until the
- * off-diagonal mass is below `tol`·‖S‖_F. Only the lower triangle's symmetry is assumed, not checked beyond
- * a loose test. Accurate to a few ulps of ‖S‖ for the small matrices used here.
+ * Eigen-decomposition of a symmetric matrix, eigenvalues descending: {@link jacobiEigen} (cyclic Jacobi with
+ * Demmel–Veselić's relative stopping rule) on a dense copy, reordered. Rejects a matrix that is not symmetric
+ * to 1e-12·‖S‖_F.
  */
-export function symmetricEigen(s: Matrix, { tol = 1e-15, maxSweeps = 100 }: { tol?: number; maxSweeps?: number } = {}): SymmetricEigen {
+export function symmetricEigen(s: Matrix): SymmetricEigen {
   const [n, n2] = dims(s);
   if (n !== n2) throw new RangeError(`symmetricEigen: expected a square matrix, got ${n} × ${n2}`);
   const a = dense(s).data;
@@ -129,42 +129,10 @@ export function symmetricEigen(s: Matrix, { tol = 1e-15, maxSweeps = 100 }: { to
       if (Math.abs((a[i * n + j] as number) - (a[j * n + i] as number)) > 1e-12 * norm) throw new RangeError('symmetricEigen: the matrix is not symmetric');
     }
   }
-  const v = identity(n).data;
-  for (let sweep = 0; sweep < maxSweeps; sweep++) {
-    let off = 0;
-    for (let p = 0; p < n; p++) for (let q = p + 1; q < n; q++) off += 2 * (a[p * n + q] as number) ** 2;
-    if (Math.sqrt(off) <= tol * norm) break;
-    for (let p = 0; p < n - 1; p++) {
-      for (let q = p + 1; q < n; q++) {
-        const apq = a[p * n + q] as number;
-        if (apq === 0) continue;
-        // Rotation J (J_pp = J_qq = c, J_pq = s, J_qp = −s) with (JᵀAJ)_pq = 0: t = s/c solves t² + 2θt − 1 = 0.
-        const theta = ((a[q * n + q] as number) - (a[p * n + p] as number)) / (2 * apq);
-        const t = (theta >= 0 ? 1 : -1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
-        const c = 1 / Math.sqrt(t * t + 1);
-        const sn = t * c;
-        for (let k = 0; k < n; k++) {
-          const akp = a[k * n + p] as number, akq = a[k * n + q] as number;
-          a[k * n + p] = c * akp - sn * akq;
-          a[k * n + q] = sn * akp + c * akq;
-        }
-        for (let k = 0; k < n; k++) {
-          const apk = a[p * n + k] as number, aqk = a[q * n + k] as number;
-          a[p * n + k] = c * apk - sn * aqk;
-          a[q * n + k] = sn * apk + c * aqk;
-        }
-        for (let k = 0; k < n; k++) {
-          const vkp = v[k * n + p] as number, vkq = v[k * n + q] as number;
-          v[k * n + p] = c * vkp - sn * vkq;
-          v[k * n + q] = sn * vkp + c * vkq;
-        }
-      }
-    }
-  }
-  const order = Array.from({ length: n }, (_, i) => i).sort((i, j) => (a[j * n + j] as number) - (a[i * n + i] as number));
-  const values = Float64Array.from(order, (i) => a[i * n + i] as number);
+  const { values: ascending, vectors: v } = jacobiEigen(a, n);
+  const values = Float64Array.from(ascending).reverse();
   const vectors = zeros(n, n);
-  for (let k = 0; k < n; k++) for (let col = 0; col < n; col++) vectors.data[k * n + col] = v[k * n + (order[col] as number)] as number;
+  for (let k = 0; k < n; k++) for (let col = 0; col < n; col++) vectors.data[k * n + col] = v[k * n + (n - 1 - col)] as number;
   return { values, vectors };
 }
 

@@ -1,0 +1,103 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { ShampooOptions } from '@descent/core';
+import type { TfjsKernel } from '../kernel.js';
+import { inverseRootEigh, inverseRootSchedule } from '@descent/core';
+
+/** The permutation that brings mode i to the front, and the d_i × (rest) unfolding of x along it. */
+function unfold(x: tf.Tensor, shape: readonly number[], i: number): { perm: number[]; matrix: tf.Tensor2D } {
+  const perm = [i, ...shape.map((_, j) => j).filter((j) => j !== i)];
+  const moved = i === 0 ? x : tf.transpose(x, perm);
+  const d = shape[i] as number;
+  return { perm, matrix: tf.reshape(moved, [d, d === 0 ? 0 : x.size / d]) };
+}
+
+/** H + X₍ᵢ₎·X₍ᵢ₎ᵀ (core's `addModeGram`): the order of the columns of the unfolding does not change the Gram matrix. */
+function addModeGram(x: tf.Tensor, shape: readonly number[], i: number, h: tf.Tensor): tf.Tensor {
+  const { matrix } = unfold(x, shape, i);
+  return tf.add(h, tf.matMul(matrix, matrix, false, true));
+}
+
+/** X ×ᵢ M, i.e. Y₍ᵢ₎ = M·X₍ᵢ₎ (core's `modeProduct`), folded back into x's shape. */
+function modeProduct(m: tf.Tensor, x: tf.Tensor, shape: readonly number[], i: number): tf.Tensor {
+  const { perm, matrix } = unfold(x, shape, i);
+  const y = tf.matMul(m as tf.Tensor2D, matrix);
+  if (i === 0) return tf.reshape(y, [...shape]);
+  const inverse = perm.map((_, j) => perm.indexOf(j));
+  return tf.transpose(tf.reshape(y, perm.map((j) => shape[j] as number)), inverse);
+}
+
+/**
+ * The coupled iteration of seed 000 for H^{−1/r} (core's `inverseRootNewtonSchulz`), on the device in float32:
+ * t = ‖H‖_F, P₀ = H/t + ε′I, G₀ = I, W = (aI + bP) + cP², G ← G·W, P ← P·W^r, result t^{−1/r}·G. The coefficient
+ * rows are host scalars; t^{−1/r} is computed on the device from the device norm (no readback).
+ *
+ * Float32: P₀'s eigenvalues lie in (0, 1 + ε′] and those near ε′ = 1e-5 (the default) are resolved only to
+ * about u/ε′ ≈ 1e-2 relative, so directions of H with eigenvalues below ~1e-3·‖H‖_F get a visibly less accurate
+ * inverse root than the Float64 reference's; well-conditioned preconditioners agree to ~1e-5.
+ */
+function inverseRootNewtonSchulzTfjs(h: tf.Tensor2D, n: number, r: number, steps: number, eps: number): tf.Tensor {
+  const t = tf.sqrt(tf.sum(tf.square(h)));
+  const eye = tf.eye(n);
+  let P: tf.Tensor2D = tf.add(tf.div(h, t), tf.mul(eps, eye));
+  let G: tf.Tensor2D = eye;
+  for (const [a, b, c] of inverseRootSchedule(r, steps)) {
+    const P2 = tf.matMul(P, P);
+    const W: tf.Tensor2D = tf.add(tf.add(tf.mul(a, eye), tf.mul(b, P)), tf.mul(c, P2));
+    let Wr = W;
+    for (let k = 1; k < r; k++) Wr = tf.matMul(Wr, W);
+    G = tf.matMul(G, W);
+    P = tf.matMul(P, Wr);
+  }
+  return tf.mul(G, tf.pow(t, -1 / r));
+}
+
+/**
+ * Shampoo on TF.js; the update rule and its order of operations are those of `core/src/optimizers/shampoo.ts`
+ * (torch-optimizer's loop over the modes, with the `exponent`, `statistics` and `inverseRoot` options). Mode
+ * statistics H⁽ⁱ⁾ += X₍ᵢ₎X₍ᵢ₎ᵀ and mode products X ×ᵢ R⁽ⁱ⁾ are `tf.matMul`s on transposed/reshaped views; the
+ * refresh schedule (t − 1) mod f = 0 and the root order p are decided on the host.
+ *
+ * Inverse roots:
+ * - `inverseRoot: "eigh"` (default): TF.js has no symmetric eigendecomposition, so each refresh reads H⁽ⁱ⁾ back
+ *   to the host (a synchronous `dataSync`, which stalls a GPU pipeline), symmetrizes it, computes H^{−1/p} in
+ *   Float64 by the same Jacobi method as the reference, and uploads the result rounded to float32. With
+ *   `updateFreq` f the readback happens every f steps. H itself accumulates in float32 on the device, so the
+ *   root differs from the reference's by about κ(H)·u relative (κ the condition number, u = 2⁻²⁴).
+ * - `inverseRoot: "newtonSchulz"`: the coupled iteration runs on the device in float32 with matrix products
+ *   only, no readback (see the precision note of the iteration above).
+ */
+export const shampooKernel: TfjsKernel<ShampooOptions> = {
+  update({ options: o, shape, param: theta, grad, slots, step: t }) {
+    const { lr, momentum: mu, weightDecay: lambda } = o;
+    const k = shape.length;
+    const u = slots.momentumBuffer;
+
+    let x: tf.Tensor = grad;
+    if (u) x = tf.add(tf.mul(grad, 1 - mu), tf.mul(mu, t === 1 ? grad : u));
+    if (lambda > 0) x = tf.add(x, tf.mul(lambda, theta));
+
+    const x0 = x;
+    const p = (o.exponent === 'paper' ? 2 : 1) * k;
+    const refresh = (t - 1) % o.updateFreq === 0;
+    for (let i = 0; i < k; i++) {
+      const d = shape[i] as number;
+      const H = slots[`precond${i}`]!;
+      const R = slots[`invPrecond${i}`]!;
+      H.assign(addModeGram(o.statistics === 'paper' ? x0 : x, shape, i, H));
+      if (refresh) {
+        if (o.inverseRoot === 'eigh') {
+          const h = H.dataSync();
+          const sym = new Float64Array(d * d);
+          for (let a = 0; a < d; a++) for (let b = 0; b < d; b++) sym[a * d + b] = 0.5 * ((h[a * d + b] as number) + (h[b * d + a] as number));
+          R.assign(tf.tensor(Float32Array.from(inverseRootEigh(sym, d, p)), [d, d], 'float32'));
+        } else {
+          R.assign(inverseRootNewtonSchulzTfjs(H as tf.Tensor as tf.Tensor2D, d, p, o.iterSteps, o.iterEps));
+        }
+      }
+      x = modeProduct(R, x, shape, i);
+    }
+
+    if (u) u.assign(x);
+    theta.assign(tf.sub(theta, tf.mul(lr, x)));
+  },
+};
