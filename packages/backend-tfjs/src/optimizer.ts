@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
   OptimizerBase,
+  OptionError,
   ParamError,
   UnsupportedError,
   entriesOf,
@@ -14,6 +15,7 @@ import {
   type OptimizerSpec,
   type ParamRecord,
 } from '@descent/core';
+import { FusedStepper, fusedKernels, type FusedMode, type TfjsPath } from './fused/index.js';
 import type { TfjsKernel } from './kernel.js';
 import { kernels } from './kernels/index.js';
 import { transformGradientsTfjs, transformKernels } from './transforms.js';
@@ -51,13 +53,24 @@ function variableProblem(v: unknown): string | undefined {
   return undefined;
 }
 
+/** Options of a TF.js optimizer instance: param groups, and the fused path. */
+export interface TfjsCreateOptions<O extends object = Record<string, unknown>> extends CreateOptions<O> {
+  /**
+   * `auto` (default): on the `cpu` and `wasm` TF.js backends, optimizers with a fused kernel (see `fused/`) update
+   * each parameter and its state in one loop over the backend's storage instead of a dozen TF.js kernels; other
+   * backends and optimizers use composed ops. `off`: always composed ops. {@link TfjsOptimizer.path} tells which ran.
+   */
+  readonly fused?: FusedMode;
+}
+
 /** A descent optimizer on TF.js. Create it with {@link createTfjs}. */
 export class TfjsOptimizer<O extends object = Record<string, unknown>> extends OptimizerBase<tf.Tensor, O> {
   readonly backend = 'tfjs';
   private readonly live = new Map<string, Live>();
   private readonly kernel: TfjsKernel<O>;
+  private readonly fused: FusedStepper<O> | undefined;
 
-  constructor(spec: OptimizerSpec<O>, params: NamedTensors<tf.Variable>, create: CreateOptions<O> = {}) {
+  constructor(spec: OptimizerSpec<O>, params: NamedTensors<tf.Variable>, create: TfjsCreateOptions<O> = {}) {
     const where = spec?.name ?? 'optimizer';
     const entries = entriesOf(params ?? {}, `${where}: parameters`);
     for (const [name, v] of entries) {
@@ -66,6 +79,10 @@ export class TfjsOptimizer<O extends object = Record<string, unknown>> extends O
     }
     super(spec, entries.map(([n, v]) => [n, [...v.shape]]), create);
     this.kernel = kernelFor(this.spec.name) as unknown as TfjsKernel<O>;
+    const mode = create.fused ?? 'auto';
+    if (mode !== 'auto' && mode !== 'off') throw new OptionError(`${this.spec.name}: option "fused" must be "auto" or "off", got ${show(mode)}`);
+    const fusedKernel = fusedKernels[this.spec.name];
+    this.fused = mode === 'auto' && fusedKernel ? new FusedStepper<O>(fusedKernel) : undefined;
     for (const t of this.spec.transforms ?? []) {
       if (!transformKernels[t.name]) {
         throw new UnsupportedError(`${this.spec.name}: transform ${t.name}: the tfjs backend has no kernel for it; it implements ${Object.keys(transformKernels).join(', ')}`);
@@ -76,6 +93,15 @@ export class TfjsOptimizer<O extends object = Record<string, unknown>> extends O
       const init = initialParamState(this.def, record.options(), record, record.slots.some((s) => s.init === 'param') ? variable.dataSync() : []);
       this.live.set(name, { variable, step: init.step, scalars: init.scalars, slots: this.upload(record, init.slots) });
     }
+  }
+
+  /**
+   * Which implementation the last step used: `fused-cpu`/`fused-wasm` (one loop per parameter over the backend's
+   * storage), `ops` (composed TF.js kernels) or `mixed` (some parameters each way, e.g. Muon's matrices next to
+   * its auxiliary Adam). Before the first step, the path a step would take now.
+   */
+  get path(): TfjsPath {
+    return this.fused?.path ?? 'ops';
   }
 
   /** The parameter variables, updated in place by `step`. */
@@ -134,6 +160,8 @@ export class TfjsOptimizer<O extends object = Record<string, unknown>> extends O
   }
 
   protected applyStep(grads: ReadonlyMap<string, tf.Tensor>): void {
+    const fused = this.fused;
+    const access = fused?.begin();
     for (const [name, grad] of grads) {
       const l = this.live.get(name)!;
       const r = this.records.get(name)!;
@@ -141,6 +169,8 @@ export class TfjsOptimizer<O extends object = Record<string, unknown>> extends O
       if (l.step === 0) this.reinitialize(l, r, options);
       l.step += 1;
       const step = l.step;
+      if (access && fused!.update(access, { options, shape: r.shape, param: l.variable, grad, slots: l.slots, scalars: l.scalars, step })) continue;
+      fused?.noteComposed();
       tf.tidy(() => this.kernel.update({ name, options, shape: r.shape, param: l.variable, grad, slots: l.slots, scalars: l.scalars, step }));
     }
   }
@@ -236,7 +266,7 @@ export class TfjsOptimizer<O extends object = Record<string, unknown>> extends O
 export function createTfjs<O extends object>(
   spec: OptimizerSpec<O>,
   params: NamedTensors<tf.Variable>,
-  create?: CreateOptions<O>,
-): Optimizer<tf.Tensor, O> & { readonly params: ReadonlyMap<string, tf.Variable>; stateSize(): number } {
+  create?: TfjsCreateOptions<O>,
+): Optimizer<tf.Tensor, O> & { readonly params: ReadonlyMap<string, tf.Variable>; readonly path: TfjsPath; stateSize(): number } {
   return new TfjsOptimizer(spec, params, create);
 }
