@@ -126,6 +126,9 @@ export class TfjsOptimizer<O extends object = Record<string, unknown>> extends O
 
   protected findNonFinite(grads: ReadonlyMap<string, tf.Tensor>): { name: string; index: number; value: number } | undefined {
     // One small readback: whether every gradient is finite. Only when one is not do we read values to report.
+    // Empty gradients hold nothing non-finite (and GL backends cannot reduce a size-0 tensor).
+    const present = new Map([...grads].filter(([, g]) => g.size > 0));
+    grads = present;
     const finite = tf.tidy(() => {
       const flags = [...grads.values()].map((g) => tf.all(tf.isFinite(g)));
       return flags.length ? tf.stack(flags) : tf.tensor1d([], 'bool');
@@ -169,10 +172,32 @@ export class TfjsOptimizer<O extends object = Record<string, unknown>> extends O
       if (l.step === 0) this.reinitialize(l, r, options);
       l.step += 1;
       const step = l.step;
+      if (r.size === 0) {
+        this.emptyStep(name, l, r, options, step);
+        continue;
+      }
       if (access && fused!.update(access, { options, shape: r.shape, param: l.variable, grad, slots: l.slots, scalars: l.scalars, step })) continue;
       fused?.noteComposed();
       tf.tidy(() => this.kernel.update({ name, options, shape: r.shape, param: l.variable, grad, slots: l.slots, scalars: l.scalars, step }));
     }
+  }
+
+  /**
+   * A parameter with no elements: run the Float64 reference update on the host. It changes no parameter value,
+   * but advances host scalars (NAdam's μ-product) and any state that is not empty (Shampoo's preconditioner of a
+   * non-empty dimension) exactly as the reference does — and GL backends cannot run reductions on size-0 tensors.
+   */
+  private emptyStep(name: string, l: Live, r: ParamRecord<O>, options: O, step: number): void {
+    const slots: Record<string, Float64Array> = {};
+    for (const [slot, v] of Object.entries(l.slots)) slots[slot] = Float64Array.from(v.dataSync());
+    const nothing = new Float64Array(0);
+    this.def.update({ name, options, shape: r.shape, param: nothing, grad: nothing, slots, scalars: l.scalars, step });
+    tf.tidy(() => {
+      for (const s of r.slots) {
+        if (s.init === 'param' || sizeOf(s.shape) === 0) continue;
+        l.slots[s.name]!.assign(tf.tensor(Float32Array.from(slots[s.name] as Float64Array), [...s.shape], 'float32'));
+      }
+    });
   }
 
   /** PyTorch creates state at a parameter's first update from the options then in force; so do we. */

@@ -219,16 +219,6 @@ const KNOWN_GAPS: ReadonlyArray<{ readonly reason: string; readonly matches: (me
     reason: "@descent/conformance's validation rows use Node's Buffer (validation.ts), which browsers lack",
     matches: (m) => m.includes('Buffer is not defined'),
   },
-  {
-    reason:
-      'TF.js webgl/webgpu reductions (tf.sum, tf.all) throw on size-0 tensors, and the tfjs optimizer does not skip empty parameters ' +
-      '(non-finite check, LAMB/LARS/Shampoo norms)',
-    matches: (m) =>
-      / = \[\]/.test(m) &&
-      (m.includes('Cannot infer the missing size in [-1,0]') ||
-        /The new shape \(NaN,0\) has NaN elements and the old shape \(0/.test(m) ||
-        m.includes("Failed to read the 'size' property from 'GPUBufferDescriptor'")),
-  },
 ];
 
 const status = chromiumStatus();
