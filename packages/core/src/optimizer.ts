@@ -402,12 +402,16 @@ export abstract class OptimizerBase<T, O extends object = Record<string, unknown
 
 /** Initial Float64 state of one parameter from its definition; `param` fills slots initialised from it. */
 export function initialParamState<O extends object>(def: OptimizerDefinition<O>, options: O, record: ParamRecord<O>, param: ArrayLike<number>): DecodedParamState {
+  // The layout is the record's; the fills come from the options given now (Rprop's step sizes start at the lr
+  // in force at the parameter's first update, as in PyTorch's lazy state creation).
+  const fills = new Map(def.slots(options, record.shape).map((s) => [s.name, s.init]));
   const slots: Record<string, Float64Array> = {};
   for (const s of record.slots) {
     const a = new Float64Array(sizeOf(s.shape));
-    if (s.init === 'param') a.set(param);
-    else if (typeof s.init === 'function') s.init(a);
-    else if (s.init) a.fill(s.init);
+    const init = fills.has(s.name) ? fills.get(s.name) : s.init;
+    if (init === 'param') a.set(param);
+    else if (typeof init === 'function') init(a);
+    else if (init) a.fill(init);
     slots[s.name] = a;
   }
   return { step: 0, scalars: { ...(def.scalars?.(options) ?? {}) }, slots };

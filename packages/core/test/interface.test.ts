@@ -173,3 +173,16 @@ describe('error classes', () => {
     expect(new OptionError('x')).toBeInstanceOf(DescentError);
   });
 });
+
+describe('lazy state creation', () => {
+  it('state is created at the first update from the options in force then (Rprop step sizes, as PyTorch)', async () => {
+    const { rprop } = await import('../src/index.js');
+    const w = tensor([0, 0]);
+    const opt = createReference(rprop({ lr: 0.1 }), { w });
+    opt.setGroupOptions(0, { lr: 0.5 });
+    opt.step({ w: tensor([1, -1]) });
+    // First step: the sign of g·prev is 0, the step size stays at its initial value, now 0.5.
+    expect([...w.data]).toEqual([-0.5, 0.5]);
+    expect(opt.exportState().params.w!.slots.stepSize!.data).toEqual([0.5, 0.5]);
+  });
+});

@@ -1,0 +1,12 @@
+/**
+ * `@descent/backend-gpujs`: descent optimizers as gpu.js kernels (headlessgl, webgl, webgl2, webasm, cpu).
+ *
+ * @packageDocumentation
+ */
+export * from './gpu.js';
+export * from './kernel.js';
+export * from './program.js';
+export * from './optimizer.js';
+export { supportedTransforms } from './transforms.js';
+export { kernels, knownGaps } from './kernels/index.js';
+export { Buf, Device, GlDevice, HostDevice, WasmDevice, assertRanOn } from './device.js';

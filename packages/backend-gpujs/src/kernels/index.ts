@@ -1,0 +1,51 @@
+import type { GpujsKernel } from '../kernel.js';
+import { adabeliefKernel } from './adabelief.js';
+import { adafactorKernel } from './adafactor.js';
+import { adadeltaKernel } from './adadelta.js';
+import { adagradKernel } from './adagrad.js';
+import { adamAtan2Kernel } from './adam-atan2.js';
+import { adamKernel } from './adam.js';
+import { adamaxKernel } from './adamax.js';
+import { adamwKernel } from './adamw.js';
+import { lambKernel } from './lamb.js';
+import { larsKernel } from './lars.js';
+import { lionKernel } from './lion.js';
+import { muonWithAuxAdamKernel } from './muon-with-aux-adam.js';
+import { muonKernel } from './muon.js';
+import { nadamKernel } from './nadam.js';
+import { nagKernel } from './nag.js';
+import { radamKernel } from './radam.js';
+import { rmspropKernel } from './rmsprop.js';
+import { rpropKernel } from './rprop.js';
+import { sgdKernel } from './sgd.js';
+import { shampooKernel } from './shampoo.js';
+import { signsgdKernel } from './signsgd.js';
+
+/** Kernels by optimizer name; an optimizer missing here is reported by name as unsupported. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- heterogeneous option types
+export const kernels: Readonly<Record<string, GpujsKernel<any>>> = {
+  sgd: sgdKernel,
+  adam: adamKernel,
+  nag: nagKernel,
+  adagrad: adagradKernel,
+  adadelta: adadeltaKernel,
+  rmsprop: rmspropKernel,
+  adamw: adamwKernel,
+  adamax: adamaxKernel,
+  nadam: nadamKernel,
+  radam: radamKernel,
+  rprop: rpropKernel,
+  lamb: lambKernel,
+  lars: larsKernel,
+  lion: lionKernel,
+  signsgd: signsgdKernel,
+  adamAtan2: adamAtan2Kernel,
+  adabelief: adabeliefKernel,
+  muon: muonKernel,
+  muonWithAuxAdam: muonWithAuxAdamKernel,
+  shampoo: shampooKernel,
+  adafactor: adafactorKernel,
+};
+
+/** Optimizers of core's registry this backend does not implement yet, with the reason (none at the moment). */
+export const knownGaps: Readonly<Record<string, string>> = {};

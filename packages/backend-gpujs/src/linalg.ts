@@ -1,0 +1,103 @@
+import type { GpujsKernelContext } from './kernel.js';
+import type { Program } from './program.js';
+
+/**
+ * Matrix programs for the matrix optimizers (Muon's Newton–Schulz): transposes and products as gpu.js kernels
+ * with two-dimensional outputs, the Frobenius norm as a device reduction. A matrix buffer of r rows and c columns
+ * is stored row-major and has gpu.js dims `[c, r]` (x is the column), and is indexed `m[row][col]`. Inner
+ * dimensions are baked into each kernel as loop bounds, so every parameter shape gets its own kernels.
+ *
+ * @packageDocumentation
+ */
+
+/** X₀ = G/d as an R × C matrix, R ≤ C, read from the flat row-major `rows × cols` buffer `source` (transposed when tall). */
+export function normalizedProgram(source: string, rows: number, cols: number, dest: string): Program {
+  const tall = rows > cols;
+  const [r, c] = tall ? [cols, rows] : [rows, cols];
+  return {
+    output: [c, r],
+    arrays: { u: { buffer: source, dims: [rows * cols] } },
+    scalars: ['denominator'],
+    body: tall
+      ? `const x = u[this.thread.x * ${cols} + this.thread.y] / denominator;`
+      : `const x = u[this.thread.y * ${cols} + this.thread.x] / denominator;`,
+    writes: { [dest]: 'x' },
+  };
+}
+
+/** A = X·Xᵀ for an R × C matrix X: an R × R matrix. */
+export function gramProgram(x: string, r: number, c: number, dest: string): Program {
+  return {
+    output: [r, r],
+    arrays: { x: { buffer: x, dims: [c, r] } },
+    scalars: [],
+    body: `let s = 0.0;
+for (let p = 0; p < ${c}; p++) { s += x[this.thread.y][p] * x[this.thread.x][p]; }`,
+    writes: { [dest]: 's' },
+  };
+}
+
+/** B = b·A + c·(A·A) for an R × R matrix A (scalars `nsB`, `nsC`). */
+export function polyProgram(a: string, r: number, dest: string): Program {
+  return {
+    output: [r, r],
+    arrays: { a: { buffer: a, dims: [r, r] } },
+    scalars: ['nsB', 'nsC'],
+    body: `let s = 0.0;
+for (let p = 0; p < ${r}; p++) { s += a[this.thread.y][p] * a[p][this.thread.x]; }
+const v = nsB * a[this.thread.y][this.thread.x] + nsC * s;`,
+    writes: { [dest]: 'v' },
+  };
+}
+
+/** X ← a·X + B·X for an R × R matrix B and an R × C matrix X (scalar `nsA`), in place. */
+export function stepProgram(b: string, x: string, r: number, c: number): Program {
+  return {
+    output: [c, r],
+    arrays: { pm: { buffer: b, dims: [r, r] }, x: { buffer: x, dims: [c, r] } },
+    scalars: ['nsA'],
+    body: `let s = 0.0;
+for (let p = 0; p < ${r}; p++) { s += pm[this.thread.y][p] * x[p][this.thread.x]; }
+const v = nsA * x[this.thread.y][this.thread.x] + s;`,
+    writes: { [x]: 'v' },
+  };
+}
+
+/** Xᵀ of an R × C matrix X, as a C × R matrix. */
+export function transposeProgram(x: string, r: number, c: number, dest: string): Program {
+  return {
+    output: [r, c],
+    arrays: { x: { buffer: x, dims: [c, r] } },
+    scalars: [],
+    body: 'const v = x[this.thread.x][this.thread.y];',
+    writes: { [dest]: 'v' },
+  };
+}
+
+/**
+ * k Newton–Schulz steps on the `rows × cols` matrix held flat in buffer `source`, as `newtonSchulz` in
+ * `core/src/linalg/newton-schulz.ts`: X₀ = G/(‖G‖_F + ε) (transposed first when tall, so that the Gram matrix is
+ * the smaller one), then X ← a·X + (b·A + c·A²)·X with A = X·Xᵀ. Returns the name of the buffer holding the result
+ * in the layout of G (row-major `rows × cols`).
+ */
+export function newtonSchulzDevice(
+  ctx: GpujsKernelContext<unknown>,
+  source: string,
+  rows: number,
+  cols: number,
+  o: { readonly coefficients: readonly [number, number, number]; readonly steps: number; readonly eps: number },
+): string {
+  const tall = rows > cols;
+  const [r, c] = tall ? [cols, rows] : [rows, cols];
+  const denominator = Math.sqrt(ctx.sumSquares(source)) + o.eps;
+  ctx.run(normalizedProgram(source, rows, cols, 'nsX'), { denominator });
+  const [a, b, cc] = o.coefficients;
+  for (let j = 0; j < o.steps; j++) {
+    ctx.run(gramProgram('nsX', r, c, 'nsGram'));
+    ctx.run(polyProgram('nsGram', r, 'nsPoly'), { nsB: b, nsC: cc });
+    ctx.run(stepProgram('nsPoly', 'nsX', r, c), { nsA: a });
+  }
+  if (!tall) return 'nsX';
+  ctx.run(transposeProgram('nsX', r, c, 'nsOut'));
+  return 'nsOut';
+}

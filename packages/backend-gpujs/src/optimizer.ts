@@ -1,0 +1,561 @@
+import {
+  OptimizerBase,
+  ParamError,
+  UnsupportedError,
+  entriesOf,
+  initialParamState,
+  show,
+  sizeOf,
+  type CreateOptions,
+  type DecodedParamState,
+  type NamedTensors,
+  type OptimizerSpec,
+  type ParamRecord,
+  unitLayout,
+} from '@descent/core';
+import type { GPU } from 'gpu.js';
+import { Buf, makeDevice, programKey, type Compiled, type Device } from './device.js';
+import { createGpu, kernelMode, type GpujsActualMode, type GpujsMode } from './gpu.js';
+import { elementwise, type GpujsKernel, type GpujsKernelContext } from './kernel.js';
+import { kernels } from './kernels/index.js';
+import type { Program } from './program.js';
+import { combinePartials, reductionProgram, unitReductionProgram, type Reduction } from './reduce.js';
+import { missingTransform, supportedTransforms, transformKernels, type TransformEnv } from './transforms.js';
+
+/**
+ * The gpu.js backend: float32 parameters (`{ shape, data: Float32Array }`) updated by gpu.js kernels, optimizer
+ * state in float32 buffers next to them, every scalar that depends on the step (bias corrections, scheduled
+ * learning rates, trust ratios) computed on the host in Float64.
+ *
+ * @packageDocumentation
+ */
+
+/** A dense row-major float32 tensor: a parameter (updated in place) or a gradient (never written). */
+export interface Float32Tensor {
+  readonly shape: readonly number[];
+  readonly data: Float32Array;
+}
+
+/**
+ * Where parameter values live between steps. `host`: `tensor.data` holds the current values after every step (the
+ * values are read before and written back after each step; a round trip on devices with their own memory).
+ * `device`: parameters and state stay in device memory (GL textures, wasm memory) and `tensor.data` is brought up
+ * to date only by {@link GpujsOptimizer.read}, {@link GpujsOptimizer.params} or {@link GpujsOptimizer.sync}; after
+ * writing `tensor.data` yourself call {@link GpujsOptimizer.reload}.
+ */
+export type Residency = 'host' | 'device';
+
+/** Options of {@link createGpujs} beyond the spec. */
+export interface GpujsCreateOptions<O extends object = Record<string, unknown>> extends CreateOptions<O> {
+  /** gpu.js mode. Default `auto` (gpu.js's choice: headlessgl or a WebGL in a browser when available, else webasm). */
+  readonly mode?: GpujsMode;
+  /** Default `device` on GL modes, `host` elsewhere. */
+  readonly residency?: Residency;
+  /** webasm only: use gpu.js's public call path (copies in and out, a fresh array per call) instead of driving the module. */
+  readonly publicPath?: boolean;
+}
+
+/** Names of the optimizers this backend implements. */
+export function supportedOptimizers(): string[] {
+  return Object.keys(kernels);
+}
+
+function kernelFor(name: string): GpujsKernel<never> {
+  const k = (kernels as Record<string, GpujsKernel<never> | undefined>)[name];
+  if (!k) throw new UnsupportedError(`${name}: the gpujs backend has no kernel for this optimizer; it implements ${Object.keys(kernels).join(', ')}`);
+  return k;
+}
+
+function tensorProblem(t: unknown): string | undefined {
+  if (t === null || typeof t !== 'object') return `must be a tensor ({ shape, data: Float32Array }), got ${show(t)}`;
+  const { shape, data } = t as Partial<Float32Tensor>;
+  if (!(data instanceof Float32Array)) {
+    return `must hold its values in a Float32Array, got ${data === undefined ? 'no data' : ((data as object)?.constructor?.name ?? show(data))}`;
+  }
+  if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) return `must have a shape array, got ${show(shape)}`;
+  const n = sizeOf(shape);
+  if (n !== data.length) return `has shape [${shape.join(', ')}] (${n} values) but ${data.length} values`;
+  return undefined;
+}
+
+/** A gradient made by a transform on the device: reading `data` downloads it. */
+class DeviceGradient implements Float32Tensor {
+  constructor(
+    readonly shape: readonly number[],
+    readonly buf: Buf,
+    private readonly device: Device,
+  ) {}
+
+  get data(): Float32Array {
+    return this.device.read(this.buf);
+  }
+}
+
+/** One parameter's buffers, compiled programs and host-side step state. */
+class ParamRuntime {
+  readonly param: Buf;
+  readonly slots = new Map<string, Buf>();
+  readonly temps = new Map<string, Buf>();
+  readonly compiled = new Map<string, Compiled>();
+  grad: Buf | null = null;
+  step = 0;
+  scalars: Record<string, number> = {};
+
+  constructor(
+    readonly device: Device,
+    readonly name: string,
+    readonly tensor: Float32Tensor,
+    readonly size: number,
+  ) {
+    this.param = new Buf(size, [size], tensor.data);
+  }
+
+  buffer(name: string): Buf {
+    if (name === 'param') return this.param;
+    if (name === 'grad') {
+      if (!this.grad) throw new Error(`gpujs: no gradient bound for ${this.name}`);
+      return this.grad;
+    }
+    const b = this.slots.get(name) ?? this.temps.get(name);
+    if (!b) throw new Error(`gpujs: ${this.name} has no buffer "${name}"`);
+    return b;
+  }
+
+  /** A buffer the host may write: a slot, the parameter, or a (new) flat temporary of `length` values. */
+  writable(name: string, length: number): Buf {
+    if (name === 'param' || this.slots.has(name)) return this.buffer(name);
+    return this.output(name, [length]);
+  }
+
+  private output(name: string, dims: readonly number[]): Buf {
+    if (name === 'grad') throw new Error('gpujs: a program may not write the gradient');
+    if (name === 'param' || this.slots.has(name)) return this.buffer(name);
+    const length = dims.reduce((x, y) => x * y, 1);
+    const existing = this.temps.get(name);
+    if (existing && existing.length === length && existing.dims.join() === dims.join()) return existing;
+    if (existing) this.device.free(existing);
+    const b = new Buf(length, dims);
+    this.temps.set(name, b);
+    return b;
+  }
+
+  run(program: Program, values: Readonly<Record<string, number>> = {}): void {
+    const arrays = Object.values(program.arrays).map((a) => {
+      const b = this.buffer(a.buffer);
+      if (a.dims.length > 1 && b.dims.join() !== a.dims.join()) {
+        throw new Error(`gpujs: buffer "${a.buffer}" of ${this.name} has dims [${b.dims.join(', ')}], read as [${a.dims.join(', ')}]`);
+      }
+      return b;
+    });
+    // Programs that differ only in the buffers they bind share a compiled kernel, except on GL: gpu.js's GL
+    // kernels pin the texture class (1-, 2- or 3-dimensional output) of each argument and switch kernels forever
+    // when it alternates, so there every binding, and every shape of bound buffer, gets its own kernel.
+    const bindings =
+      this.device.strategy === 'split'
+        ? `|${Object.values(program.arrays).map((a, j) => `${a.buffer}:${(arrays[j] as Buf).dims.join('x')}`).join(',')}>${Object.keys(program.writes).join(',')}`
+        : '';
+    const key = programKey(program) + bindings;
+    let c = this.compiled.get(key);
+    if (!c) {
+      c = this.device.compile(program);
+      this.compiled.set(key, c);
+    }
+    const scalars = program.scalars.map((s) => {
+      const x = values[s];
+      if (typeof x !== 'number') throw new Error(`gpujs: scalar "${s}" missing for ${this.name}`);
+      return x;
+    });
+    const outputs = Object.keys(program.writes).map((name) => this.output(name, program.output));
+    this.device.run(c, arrays, scalars, outputs);
+  }
+
+  reduce(buffer: string, reduction: Reduction): number {
+    const n = this.buffer(buffer).length;
+    if (n === 0) return 0;
+    const dest = `partials_${buffer}`;
+    this.run(reductionProgram(buffer, n, reduction, dest), typeof reduction === 'object' ? { p: reduction.sumAbsPow } : {});
+    return combinePartials(this.device.read(this.buffer(dest)), reduction);
+  }
+
+  context<O>(options: O, shape: readonly number[]): GpujsKernelContext<O> {
+    return {
+      name: this.name,
+      options,
+      shape,
+      size: this.size,
+      step: this.step,
+      scalars: this.scalars,
+      run: (program, values) => this.run(program, values),
+      sumSquares: (buffer) => this.reduce(buffer, 'sumSquares'),
+      read: (buffer) => Float64Array.from(this.device.read(this.buffer(buffer))),
+      write: (buffer, values) => {
+        const b = this.writable(buffer, values.length);
+        if (!b.host) b.host = new Float32Array(b.length);
+        b.host.set(values);
+        this.device.hostWritten(b);
+      },
+    };
+  }
+
+  free(): void {
+    for (const b of [this.param, ...this.slots.values(), ...this.temps.values()]) this.device.free(b);
+    if (this.grad) this.device.free(this.grad);
+  }
+}
+
+/**
+ * A descent optimizer on gpu.js kernels. Create it with {@link createGpujs}. `dispose()` frees every buffer,
+ * texture and kernel (gpu.js finishes asynchronously: await {@link GpujsOptimizer.released}); under `device`
+ * residency it first writes the final values into the parameters' `data`.
+ */
+export class GpujsOptimizer<O extends object = Record<string, unknown>> extends OptimizerBase<Float32Tensor, O> {
+  readonly backend = 'gpujs';
+  /** The gpu.js mode asked for. */
+  readonly requestedMode: GpujsMode;
+  /** The gpu.js backend that runs the kernels (gpu.js may choose or fall back; this is what it did). */
+  readonly mode: GpujsActualMode;
+  readonly residency: Residency;
+  /** Resolves when gpu.js has released every kernel (and GL context) after {@link dispose}. */
+  released: Promise<void> = Promise.resolve();
+  private readonly device: Device;
+  private readonly kernel: GpujsKernel<O>;
+  private readonly live = new Map<string, ParamRuntime>();
+
+  constructor(spec: OptimizerSpec<O>, params: NamedTensors<Float32Tensor>, create: GpujsCreateOptions<O> = {}) {
+    const where = spec?.name ?? 'optimizer';
+    if (create === null || typeof create !== 'object') throw new ParamError(`${where}: options must be an object, got ${show(create)}`);
+    for (const key of Object.keys(create)) {
+      if (!['groups', 'mode', 'residency', 'publicPath'].includes(key)) {
+        throw new ParamError(`${where}: unknown option ${show(key)} of createGpujs; known: groups, mode, residency, publicPath`);
+      }
+    }
+    const entries = entriesOf(params ?? {}, `${where}: parameters`);
+    for (const [name, t] of entries) {
+      const problem = tensorProblem(t);
+      if (problem) throw new ParamError(`${where}: parameter ${show(name)} ${problem}`);
+    }
+    super(spec, entries.map(([n, t]) => [n, [...t.shape]]), create.groups ? { groups: create.groups } : {});
+    this.kernel = kernelFor(this.spec.name) as unknown as GpujsKernel<O>;
+    const missing = missingTransform(this.spec.transforms);
+    if (missing) {
+      throw new UnsupportedError(`${this.spec.name}: transform ${missing}: the gpujs backend has no kernel for it; it implements ${supportedTransforms().join(', ')}`);
+    }
+    if (create.residency !== undefined && create.residency !== 'host' && create.residency !== 'device') {
+      throw new ParamError(`${where}: option "residency" must be "host" or "device", got ${show(create.residency)}`);
+    }
+
+    this.requestedMode = create.mode ?? 'auto';
+    const gpu = createGpu(this.requestedMode, where);
+    const mode = probeMode(gpu, where);
+    if (this.requestedMode !== 'auto' && mode !== this.requestedMode) {
+      void gpu.destroy();
+      throw new UnsupportedError(`${where}: gpu.js mode "${this.requestedMode}" was asked for but gpu.js runs kernels on "${mode}"`);
+    }
+    this.mode = mode;
+    this.device = makeDevice(gpu, this.requestedMode, mode, where);
+    if (create.publicPath) (this.device as { forcePublic?: boolean }).forcePublic = true;
+    this.residency = create.residency ?? (this.device.strategy === 'split' ? 'device' : 'host');
+
+    for (const [name, t] of entries) {
+      const record = this.records.get(name)!;
+      const rt = new ParamRuntime(this.device, name, t, record.size);
+      const init = initialParamState(this.def, record.options(), record, t.data);
+      rt.scalars = init.scalars;
+      for (const s of record.slots) rt.slots.set(s.name, this.hostBuffer(init.slots[s.name] as Float64Array, s.shape));
+      this.live.set(name, rt);
+    }
+  }
+
+  /** A slot's buffer: gpu.js dims [cols, rows] for a matrix slot (Shampoo's preconditioners), flat otherwise. */
+  private hostBuffer(values: Float64Array, shape: readonly number[]): Buf {
+    const dims = shape.length === 2 ? [shape[1] as number, shape[0] as number] : [values.length];
+    return new Buf(values.length, dims, Float32Array.from(values));
+  }
+
+  /** The gpu.js instance that owns this optimizer's kernels (destroyed by {@link dispose}). */
+  get gpu(): GPU {
+    return this.device.gpu;
+  }
+
+  /** `direct` or `public` (see {@link GpujsCreateOptions.publicPath}); `public` on every mode but webasm. */
+  get path(): 'direct' | 'public' {
+    return this.device.path;
+  }
+
+  /** Counters: gpu.js kernels compiled, kernel runs, and (GL) textures alive. */
+  stats(): { kernels: number; runs: number; liveTextures: number } {
+    return { kernels: this.device.kernelCount, runs: this.device.runCount, liveTextures: (this.device as { liveTextures?: number }).liveTextures ?? 0 };
+  }
+
+  /** The parameter tensors, brought up to date. */
+  get params(): ReadonlyMap<string, Float32Tensor> {
+    this.assertLive();
+    this.sync();
+    return new Map([...this.live].map(([n, rt]) => [n, rt.tensor]));
+  }
+
+  /** Brings one parameter's `data` up to date and returns it. */
+  read(name: string): Float32Array {
+    this.assertLive();
+    const rt = this.live.get(name);
+    if (!rt) throw new ParamError(`${this.where}: unknown parameter ${show(name)}`);
+    this.device.read(rt.param);
+    return rt.tensor.data;
+  }
+
+  /** Brings every parameter's `data` up to date. */
+  sync(): void {
+    this.assertLive();
+    for (const rt of this.live.values()) this.device.read(rt.param);
+  }
+
+  /** Takes `tensor.data` as the current values of one parameter (or all), after the caller wrote them. */
+  reload(name?: string): void {
+    this.assertLive();
+    for (const [n, rt] of this.live) if (name === undefined || n === name) this.device.hostWritten(rt.param);
+  }
+
+  /** Number of float32 values of optimizer state. */
+  stateSize(): number {
+    let n = 0;
+    for (const r of this.records.values()) for (const s of r.slots) n += sizeOf(s.shape);
+    return n;
+  }
+
+  protected gradShape(grad: Float32Tensor): readonly number[] | string {
+    if (grad instanceof DeviceGradient) return grad.shape;
+    return tensorProblem(grad) ?? grad.shape;
+  }
+
+  protected findNonFinite(grads: ReadonlyMap<string, Float32Tensor>): { name: string; index: number; value: number } | undefined {
+    // Gradients arrive as host arrays: one scan on the host, no device work.
+    for (const [name, g] of grads) {
+      const d = g.data;
+      for (let i = 0; i < d.length; i++) {
+        const x = d[i] as number;
+        if (x - x !== 0) return { name, index: i, value: x };
+      }
+    }
+    return undefined;
+  }
+
+  protected evaluationPoint(): ReadonlyMap<string, Float32Tensor> {
+    const out = new Map<string, Float32Tensor>();
+    for (const [name, rt] of this.live) {
+      const r = this.records.get(name)!;
+      if (!this.kernel.evaluationPoint) {
+        this.device.read(rt.param);
+        out.set(name, rt.tensor);
+        continue;
+      }
+      if (rt.size === 0) {
+        out.set(name, { shape: r.shape, data: new Float32Array(0) });
+        continue;
+      }
+      if (this.residency === 'host') this.device.hostWritten(rt.param);
+      this.kernel.evaluationPoint(rt.context(r.options(), r.shape));
+      out.set(name, { shape: r.shape, data: Float32Array.from(this.device.read(rt.buffer('point'))) });
+    }
+    return out;
+  }
+
+  protected applyStep(grads: ReadonlyMap<string, Float32Tensor>): void {
+    for (const [name, grad] of grads) {
+      const rt = this.live.get(name)!;
+      const r = this.records.get(name)!;
+      const options = r.options();
+      if (rt.step === 0) this.reinitialize(rt, r, options);
+      rt.step += 1;
+      if (rt.size === 0) {
+        // An empty parameter: nothing for the device, but its state may not be empty (Shampoo's preconditioners of a
+        // [2, 0] tensor) and host scalars move on, so the Float64 definition runs on copies of the slots.
+        const empty = new Float64Array(0);
+        const slots = Object.fromEntries(r.slots.map((s) => [s.name, Float64Array.from(this.device.read(rt.slots.get(s.name)!))]));
+        this.def.update({ name, options, shape: r.shape, param: empty, grad: empty, slots, scalars: rt.scalars, step: rt.step });
+        for (const s of r.slots) {
+          const b = rt.slots.get(s.name)!;
+          (b.host as Float32Array).set(slots[s.name] as Float64Array);
+          this.device.hostWritten(b);
+        }
+        continue;
+      }
+      const own = !(grad instanceof DeviceGradient);
+      rt.grad = grad instanceof DeviceGradient ? grad.buf : new Buf(rt.size, [rt.size], grad.data);
+      try {
+        if (this.residency === 'host') this.device.hostWritten(rt.param);
+        this.kernel.update(rt.context(options, r.shape));
+        if (this.residency === 'host') this.device.read(rt.param);
+      } finally {
+        if (own) this.device.free(rt.grad);
+        rt.grad = null;
+      }
+    }
+  }
+
+  /** PyTorch creates state at a parameter's first update from the options then in force; so do we. */
+  private reinitialize(rt: ParamRuntime, r: ParamRecord<O>, options: O): void {
+    const fresh = initialParamState(this.def, options, r, []);
+    rt.scalars = fresh.scalars;
+    for (const s of r.slots) {
+      if (s.init === 'param') continue;
+      const b = rt.slots.get(s.name)!;
+      if (!b.host) b.host = new Float32Array(b.length);
+      b.host.set(fresh.slots[s.name] as Float64Array);
+      this.device.hostWritten(b);
+    }
+  }
+
+  protected transformGradients(grads: ReadonlyMap<string, Float32Tensor>): Map<string, Float32Tensor> {
+    const current = new Map<string, Buf>();
+    for (const [name, g] of grads) current.set(name, new Buf(g.data.length, [g.data.length], g.data));
+    const made = new Set<Buf>();
+    let k = 0;
+    const withGrad = <T>(name: string, f: (rt: ParamRuntime) => T): T => {
+      const rt = this.live.get(name)!;
+      rt.grad = current.get(name)!;
+      try {
+        return f(rt);
+      } finally {
+        rt.grad = null;
+      }
+    };
+    /** Runs a program writing the new gradient into a fresh buffer, which replaces the current one. */
+    const replace = (name: string, program: (rt: ParamRuntime, dest: string) => Program, values: Readonly<Record<string, number>>) =>
+      withGrad(name, (rt) => {
+        const dest = `transformedGrad${k++ % 2}`;
+        rt.run(program(rt, dest), values);
+        const b = rt.temps.get(dest)!;
+        rt.temps.delete(dest);
+        const prev = current.get(name)!;
+        if (made.has(prev)) this.device.free(prev);
+        made.add(b);
+        current.set(name, b);
+      });
+    const env: TransformEnv = {
+      names: [...grads.keys()].filter((n) => this.live.get(n)!.size > 0),
+      shape: (name) => this.records.get(name)!.shape,
+      reduce: (name, reduction) => withGrad(name, (rt) => rt.reduce('grad', reduction)),
+      map: (name, body, values) =>
+        replace(name, (rt, dest) => elementwise(rt.size, { reads: { g: 'grad' }, scalars: Object.keys(values), body, writes: { [dest]: 'g' } }), values),
+      unitSums: (name, of, kind) =>
+        withGrad(name, (rt) => {
+          const { units, size } = unitLayout(this.records.get(name)!.shape);
+          const out = new Float64Array(units);
+          if (size === 0) return out;
+          rt.run(unitReductionProgram(of, units, size, kind, 'unitPartials'));
+          const partials = this.device.read(rt.buffer('unitPartials'));
+          const blocks = partials.length / units;
+          for (let u = 0; u < units; u++) for (let b = 0; b < blocks; b++) out[u] = (out[u] as number) + (partials[u * blocks + b] as number);
+          return out;
+        }),
+      mapUnits: (name, body, perUnit) => {
+        const { units, size } = unitLayout(this.records.get(name)!.shape);
+        const rt = this.live.get(name)!;
+        rt.writable('unitValues', units);
+        withGrad(name, (r) => r.context(undefined, []).write('unitValues', perUnit));
+        replace(
+          name,
+          (_rt, dest) => ({
+            output: [size, units],
+            arrays: { a: { buffer: 'grad', dims: [units * size] }, values: { buffer: 'unitValues', dims: [units] } },
+            scalars: [],
+            body: `let g = a[this.thread.y * ${size} + this.thread.x];\nconst v = values[this.thread.y];\n${body}`,
+            writes: { [dest]: 'g' },
+          }),
+          {},
+        );
+      },
+    };
+    if (this.residency === 'host') for (const name of env.names) this.device.hostWritten(this.live.get(name)!.param);
+    for (const t of this.spec.transforms ?? []) transformKernels[t.name]!(t.options, env);
+    const out = new Map<string, Float32Tensor>();
+    for (const [name, g] of grads) {
+      const b = current.get(name)!;
+      out.set(name, made.has(b) ? new DeviceGradient(g.shape, b, this.device) : g);
+    }
+    return out;
+  }
+
+  protected override releaseTransformed(grads: ReadonlyMap<string, Float32Tensor>): void {
+    for (const g of grads.values()) if (g instanceof DeviceGradient) this.device.free(g.buf);
+  }
+
+  protected syncLookahead(alpha: number): void {
+    for (const rt of this.live.values()) {
+      if (rt.size === 0) continue;
+      if (this.residency === 'host') this.device.hostWritten(rt.param);
+      rt.run(
+        elementwise(rt.size, {
+          reads: { theta: 'param', phi: 'slowParam' },
+          scalars: ['alpha'],
+          body: 'phi = phi + alpha * (theta - phi);\ntheta = phi;',
+          writes: { param: 'theta', slowParam: 'phi' },
+        }),
+        { alpha },
+      );
+      if (this.residency === 'host') this.device.read(rt.param);
+    }
+  }
+
+  protected readParamState(name: string): DecodedParamState {
+    const rt = this.live.get(name)!;
+    const slots: Record<string, Float64Array> = {};
+    for (const [slot, b] of rt.slots) slots[slot] = Float64Array.from(this.device.read(b));
+    return { step: rt.step, scalars: { ...rt.scalars }, slots };
+  }
+
+  protected writeState(states: ReadonlyMap<string, DecodedParamState>): void {
+    for (const [name, s] of states) {
+      const rt = this.live.get(name)!;
+      for (const [slot, data] of Object.entries(s.slots)) {
+        const b = rt.slots.get(slot)!;
+        if (!b.host) b.host = new Float32Array(b.length);
+        b.host.set(data);
+        this.device.hostWritten(b);
+      }
+      rt.step = s.step;
+      rt.scalars = { ...s.scalars };
+    }
+  }
+
+  protected release(): void {
+    if (this.residency === 'device') for (const rt of this.live.values()) this.device.read(rt.param);
+    for (const rt of this.live.values()) rt.free();
+    this.live.clear();
+    this.released = this.device.destroy();
+  }
+}
+
+/** Runs a tiny kernel to learn which backend gpu.js really uses for this `GPU`. */
+function probeMode(gpu: GPU, where: string): GpujsActualMode {
+  const probe = gpu.createKernel('function (a) { return a[this.thread.x] * 2.0; }', { output: [4], precision: 'single' } as never);
+  const out = (probe as unknown as (a: Float32Array) => ArrayLike<number>)(Float32Array.of(1, 2, 3, 4));
+  const ran = kernelMode(probe.kernel);
+  (probe as unknown as { destroy(): void }).destroy();
+  if (ran === 'unknown') throw new UnsupportedError(`${where}: gpu.js ran its probe kernel on a backend this package does not know`);
+  if (![2, 4, 6, 8].every((x, i) => out[i] === x)) {
+    throw new UnsupportedError(`${where}: gpu.js mode "${ran}" computed a wrong probe result (${Array.from(out).join(', ')}); it cannot be used`);
+  }
+  return ran;
+}
+
+/**
+ * Binds an optimizer spec to named float32 parameters on gpu.js kernels.
+ *
+ * @example
+ * ```ts
+ * import { adamw } from '@descent/core';
+ * import { createGpujs } from '@descent/backend-gpujs';
+ * const w = { shape: [256, 128], data: new Float32Array(256 * 128) };
+ * const opt = createGpujs(adamw({ lr: 1e-3 }), { w }, { mode: 'webasm' });
+ * opt.step({ w: { shape: [256, 128], data: gradient } });
+ * console.log(opt.mode); // the gpu.js backend that ran: "webasm"
+ * ```
+ */
+export function createGpujs<O extends object>(
+  spec: OptimizerSpec<O>,
+  params: NamedTensors<Float32Tensor>,
+  create?: GpujsCreateOptions<O>,
+): GpujsOptimizer<O> {
+  return new GpujsOptimizer(spec, params, create);
+}

@@ -1,0 +1,70 @@
+import { describe, it } from 'vitest';
+import { describeConformance } from '@descent/conformance/vitest';
+import type { BackendOptimizer, ConformanceBackend } from '@descent/conformance';
+import { createGpujs, knownGaps, supportedOptimizers, supportedTransforms, type Float32Tensor, type GpujsActualMode } from '../src/index.js';
+
+const isGl = (mode: GpujsActualMode): boolean => mode === 'headlessgl' || mode === 'webgl' || mode === 'webgl2';
+
+/**
+ * On GL, NaN does not survive GLSL's `max`, `min` and `atan` (see `quirks.test.ts`), so a NaN gradient under
+ * `nonFinite: "apply"` does not reach the parameters as in the reference where those functions meet it.
+ */
+const glNonFiniteGaps: Readonly<Record<string, string>> = Object.fromEntries(
+  [
+    ['adam', 'AMSGrad maximum'],
+    ['adamw', 'AMSGrad maximum'],
+    ['adabelief', 'AMSGrad maximum'],
+    ['adamax', 'infinity-norm maximum'],
+    ['adafactor', 'clamps of V̂'],
+    ['rprop', 'step-size clamp'],
+    ['adamAtan2', 'atan2'],
+  ].map(([name, where]) => [`${name}/non-finite`, `GLSL drops NaN in the ${where} (max/min/atan return a number), so NaN gradients do not propagate as in the reference`]),
+);
+
+/**
+ * The adapter of the conformance kit of `@descent/conformance` for this backend on one gpu.js mode. Optimizers
+ * this backend lacks are declared as known gaps by name (`knownGaps`).
+ */
+export function gpujsBackend(mode: GpujsActualMode): ConformanceBackend {
+  return {
+    name: `gpujs-${mode}`,
+    supportedOptimizers,
+    supportedTransforms,
+    knownGaps: isGl(mode) ? { ...knownGaps, ...glNonFiniteGaps } : knownGaps,
+    // GL arithmetic is not IEEE-exact (denormals flush, GLSL allows 2.5 ulp for division): the kit's GL figure.
+    ...(isGl(mode) ? { tolerance: { k: 64 } } : {}),
+    create(spec, params, options) {
+      const named = params.map((p) => [p.name, { shape: [...p.shape], data: Float32Array.from(p.data) }] as const);
+      const opt = createGpujs(spec, named, { ...options, mode });
+      const instance: BackendOptimizer = {
+        step(grads) {
+          const g = new Map<string, Float32Tensor | null>();
+          for (const [name, x] of grads) g.set(name, x ? { shape: [...x.shape], data: x.data } : null);
+          return opt.step(g);
+        },
+        readParams: () => new Map([...opt.params].map(([name, t]) => [name, t.data])),
+        exportState: () => opt.exportState(),
+        importState: (state) => opt.importState(state),
+        dispose: () => {
+          opt.dispose();
+          return opt.released;
+        },
+      };
+      return instance;
+    },
+  };
+}
+
+/**
+ * Runs the kit on one mode. Runs per property: `DESCENT_CONFORMANCE_RUNS`, default 2 here (1 on GL, whose kernels
+ * compile slowly) to keep the suite near a few seconds per file on two shared cores; the kit's own default is 100
+ * and its long mode `DESCENT_CONFORMANCE_RUNS=1000` (every check of webasm and cpu passed here with 20 runs per property).
+ */
+export function conformanceSuite(mode: GpujsActualMode, unavailable?: string): void {
+  if (unavailable) {
+    describe(`descent conformance: gpujs-${mode}`, () => it.skip(`${mode} is a known gap here: ${unavailable}`, () => {}));
+    return;
+  }
+  const runs = Number(process.env.DESCENT_CONFORMANCE_RUNS) || (isGl(mode) ? 1 : 2);
+  describeConformance(gpujsBackend(mode), { numRuns: runs, driftSteps: 20 });
+}

@@ -1,0 +1,3 @@
+import { optimizerSuite } from './optimizers.js';
+
+optimizerSuite('webasm');
