@@ -58,14 +58,25 @@ const reference: ReplayBackend = {
   },
 };
 
+/** Backend-specific settings from the command line. */
+export interface BackendSettings {
+  /** TF.js backend for `tfjs`: `cpu` (default) or `wasm`. */
+  readonly tfjsBackend?: string;
+  /** gpu.js mode for `gpujs`: `auto` (default), `webasm`, `cpu`, `headlessgl`. */
+  readonly gpujsMode?: string;
+}
+
+export type BackendLoader = (settings: BackendSettings) => Promise<ReplayBackend>;
+
 /** Known backends by name, each loaded on demand. */
-export const backends: ReadonlyMap<string, () => Promise<ReplayBackend>> = new Map([
+export const backends: ReadonlyMap<string, BackendLoader> = new Map<string, BackendLoader>([
   ['reference', () => Promise.resolve(reference)],
-  // ['tfjs', () => import('@descent/backend-tfjs/replay').then((m) => m.replayBackend)],
+  ['tfjs', (settings) => import('./backends-device.js').then((m) => m.tfjsBackend(settings.tfjsBackend ?? 'cpu'))],
+  ['gpujs', (settings) => import('./backends-device.js').then((m) => m.gpujsBackend(settings.gpujsMode ?? 'auto'))],
 ]);
 
 /** The loader of a backend, or an error naming the known ones. */
-export function findBackend(name: unknown): () => Promise<ReplayBackend> {
+export function findBackend(name: unknown): BackendLoader {
   const load = typeof name === 'string' ? backends.get(name) : undefined;
   if (!load) throw new InputError(`unknown backend ${show(name)}; known backends: ${[...backends.keys()].join(', ')}`);
   return load;

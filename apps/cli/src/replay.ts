@@ -10,7 +10,7 @@ import {
   type JsonNumber,
   type OptimizerSpec,
 } from '@descent/core';
-import { findBackend, type ReplayParam } from './backends.js';
+import { findBackend, type BackendSettings, type ReplayParam } from './backends.js';
 import { InputError } from './errors.js';
 
 /**
@@ -136,6 +136,8 @@ export function parseReplay(input: unknown): ReplayPlan {
 export interface ReplayOptions {
   /** Backend name; default `reference`. */
   readonly backend?: string;
+  /** Backend-specific settings (`--tfjs-backend`, `--gpujs-mode`). */
+  readonly settings?: BackendSettings;
 }
 
 /**
@@ -154,7 +156,7 @@ export async function replay(input: unknown, options: ReplayOptions = {}): Promi
   const backendName = options.backend ?? 'reference';
   const load = findBackend(backendName);
   const plan = parseReplay(input);
-  const backend = await load();
+  const backend = await load(options.settings ?? {});
   const session = await backend.open(plan.spec, plan.params, plan.groups);
   try {
     const steps: ReplayOutput['steps'] = [];

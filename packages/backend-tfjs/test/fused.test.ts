@@ -30,7 +30,7 @@ import {
 } from '@descent/core';
 import { createTfjs, fusedAccess, fusedKernels } from '../src/index.js';
 import { compileSimd, createWasmMemory } from '../src/fused/index.js';
-import { formatTable, measureThroughput } from '../bench/bench.js';
+import { formatTable, measureThroughput } from '../src/bench.js';
 
 // The wasm backend loads its .wasm binaries from disk in Node: point it at the package's dist directory.
 const require = createRequire(import.meta.url);

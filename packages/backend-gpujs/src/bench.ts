@@ -1,13 +1,13 @@
 import { pathToFileURL } from 'node:url';
 import { adam, adamw, createReference, lion, sgd, tensor, type OptimizerSpec } from '@descent/core';
-import { createGpujs, type Float32Tensor, type GpujsActualMode, type GpujsMode } from '../src/index.js';
+import { createGpujs, type Float32Tensor, type GpujsActualMode, type GpujsMode } from './index.js';
 
 /**
  * Step throughput of the gpu.js backend in parameters per second, next to the Float64 reference, a plain
  * JavaScript float32 loop and a memory roof measured in the same run (a STREAM-like triad a = b + s·c over
  * Float32Arrays of the same size). Exported as {@link measureThroughput} for the CLI; run it directly with
  *
- *     npx tsx --conditions=@descent/source packages/backend-gpujs/bench/bench.ts [sizes] [seconds]
+ *     npx tsx --conditions=@descent/source packages/backend-gpujs/src/bench.ts [sizes] [seconds]
  *
  * (under `xvfb-run -a` to include headlessgl). Figures are median step times, timed round-robin across the
  * implementations (see {@link measureThroughput}).

@@ -3,8 +3,8 @@
  * TF.js backend, for one large tensor and for many small ones.
  *
  * ```sh
- * pnpm exec tsx --conditions=@descent/source packages/backend-tfjs/bench/bench.ts --backend wasm
- * pnpm exec tsx --conditions=@descent/source packages/backend-tfjs/bench/bench.ts --backend cpu --size 1048576 --count 500 --reps 3
+ * pnpm exec tsx --conditions=@descent/source packages/backend-tfjs/src/bench.ts --backend wasm
+ * pnpm exec tsx --conditions=@descent/source packages/backend-tfjs/src/bench.ts --backend cpu --size 1048576 --count 500 --reps 3
  * ```
  *
  * Options: `--backend cpu|wasm` (default cpu), `--size N` (the large tensor, default 4194304), `--count N` and
@@ -27,7 +27,7 @@ import { createRequire } from 'node:module';
 import { dirname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { adam, adamw, lion, rmsprop, sgd, type OptimizerSpec } from '@descent/core';
-import { createTfjs } from '../src/index.js';
+import { createTfjs } from './index.js';
 
 export type BenchBackend = 'cpu' | 'wasm';
 export type BenchLayout = 'large' | 'small';
