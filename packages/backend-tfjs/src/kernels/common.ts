@@ -23,11 +23,13 @@ export function direction(grad: tf.Tensor, maximize: boolean): tf.Tensor {
 
 /**
  * sign(x) as `torch.sign` and `Math.sign` compute it: −1, 0 or 1, and NaN for NaN. `tf.sign` gives 0 for NaN on
- * the cpu backend, which would stop a NaN gradient (under `nonFinite: "apply"`) from reaching the parameters
+ * the cpu backend (and tfjs-backend-wasm's sign is 0 for |x| below ~1e-7), which would stop a NaN gradient (under `nonFinite: "apply"`) from reaching the parameters
  * the way it does in PyTorch and in the reference; the `where` restores it. sign(0) = 0 in both.
  */
 export function signTorch(x: tf.Tensor): tf.Tensor {
-  return select(tf.isNaN(x), x, tf.sign(x));
+  // Built from comparisons rather than tf.sign: tfjs-backend-wasm 4.22's sign returns 0 for |x| below ~1e-7.
+  const s = tf.sub(tf.cast(tf.greater(x, 0), 'float32'), tf.cast(tf.less(x, 0), 'float32'));
+  return select(tf.isNaN(x), x, s);
 }
 
 /**

@@ -5,14 +5,11 @@ import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import type { StepOutcome } from '@descent/core';
 import type { BackendOptimizer, ConformanceBackend } from '@descent/conformance';
-import { describeConformance } from '@descent/conformance/vitest';
-import { createTfjs, fusedKernels, supportedOptimizers, transformKernels } from '../src/index.js';
-import { signTorch } from '../src/kernels/common.js';
+import { createTfjs, supportedOptimizers, transformKernels } from '../src/index.js';
 
 /**
- * The conformance kit (@descent/conformance) on the TF.js backend: tfjs-backend-cpu and tfjs-backend-wasm with
- * the default path (fused loops where the optimizer has one), and the composed ops (what WebGL and WebGPU run)
- * on cpu for the optimizers that otherwise take the fused path.
+ * The conformance kit's adapter for the TF.js backend (used by conformance-cpu.test.ts and
+ * conformance-wasm.test.ts, two files so that vitest runs them on both cores).
  */
 
 // The wasm backend reads its .wasm binaries from disk in Node: point it at the package's dist directory (a file
@@ -21,32 +18,16 @@ const require = createRequire(import.meta.url);
 setWasmPaths(`${dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json'))}/dist/`);
 
 /**
- * Known gaps found by the kit, each detected by a probe so that it disappears by itself once fixed: on
- * tfjs-backend-wasm 4.22, `tf.sign(x)` returns 0 for |x| below about 1e-7, so Rprop's decision sign(g·p) (and any
- * composed-ops sign) differs from the reference for small gradients.
- */
-async function knownGaps(tfBackend: 'cpu' | 'wasm'): Promise<Record<string, string>> {
-  await tf.setBackend(tfBackend);
-  await tf.ready();
-  const probe = tf.tidy(() => signTorch(tf.tensor1d([1e-9, -1e-9])).dataSync());
-  await tf.setBackend('cpu');
-  if (probe[0] === 1 && probe[1] === -1) return {};
-  const reason = `tf.sign on tfjs-backend-${tfBackend} returns 0 for |x| < ~1e-7 (signTorch(±1e-9) gives [${probe[0]}, ${probe[1]}]), so Rprop's sign(g·p) differs for small gradients; fix signTorch in src/kernels/common.ts`;
-  return Object.fromEntries(['one step', 'drift', 'state transfer', 'non-finite'].map((p) => [`rprop/${p}`, reason]));
-}
-
-/**
  * The adapter: parameters become float32 tf.Variables (passed as [name, variable] pairs, so duplicate names reach
  * the optimizer's validation), gradients float32 tensors, freed after each step.
  */
-function tfjsBackend(tfBackend: 'cpu' | 'wasm', gaps: Record<string, string>, fused: 'auto' | 'off' = 'auto'): ConformanceBackend {
+export function tfjsBackend(tfBackend: 'cpu' | 'wasm', fused: 'auto' | 'off' = 'auto'): ConformanceBackend {
   return {
     name: `tfjs-${tfBackend}${fused === 'off' ? ' (composed ops)' : ''}`,
     // Every optimizer (and transform) of core the backend does not implement is reported as a gap: the list
     // shrinks by itself as kernels land.
     supportedOptimizers,
     supportedTransforms: () => Object.keys(transformKernels),
-    knownGaps: gaps,
     async setup() {
       await tf.setBackend(tfBackend);
       await tf.ready();
@@ -83,15 +64,3 @@ function tfjsBackend(tfBackend: 'cpu' | 'wasm', gaps: Record<string, string>, fu
   };
 }
 
-import { it } from 'vitest';
-import { checkConformance } from '@descent/conformance';
-it('tmp long', async () => {
-  for (const b of ['cpu', 'wasm'] as const) {
-    const t0 = Date.now();
-    const r = await checkConformance(tfjsBackend(b, await knownGaps(b)), { numRuns: 1000, validation: false, shrink: false, properties: ['one step', 'non-finite'] });
-    console.log(b, Date.now() - t0, 'ms');
-    for (const x of r.results) if (x.status === 'failed') console.log('FAIL', b, x.message!.split('\n').slice(0, 4).join('\n'));
-    const worst = r.results.filter((x) => x.stats).sort((p, q) => q.stats!.maxRatio - p.stats!.maxRatio).slice(0, 3);
-    console.log('worst', b, worst.map((x) => `${x.id} ${x.stats!.maxRatio.toFixed(3)} norm ${x.stats!.maxNormRatio.toFixed(3)}`).join('; '));
-  }
-}, 3_000_000);

@@ -1,0 +1,56 @@
+import { adabeliefBound } from './adabelief.js';
+import { adadeltaBound } from './adadelta.js';
+import { adafactorBound } from './adafactor.js';
+import { adagradBound } from './adagrad.js';
+import { adamAtan2Bound } from './adam-atan2.js';
+import { adamBound } from './adam.js';
+import { adamaxBound } from './adamax.js';
+import { adamwBound } from './adamw.js';
+import { lambBound } from './lamb.js';
+import { larsBound } from './lars.js';
+import { lionBound } from './lion.js';
+import { muonWithAuxAdamBound } from './muon-with-aux-adam.js';
+import { muonBound } from './muon.js';
+import { nadamBound } from './nadam.js';
+import { nagBound } from './nag.js';
+import { radamBound } from './radam.js';
+import { rmspropBound } from './rmsprop.js';
+import { rpropBound } from './rprop.js';
+import { sgdBound } from './sgd.js';
+import { shampooBound } from './shampoo.js';
+import { signsgdBound } from './signsgd.js';
+import type { BoundFunction } from './tensor.js';
+
+export * from './arith.js';
+export * from './tensor.js';
+export { newtonSchulzTolerance } from './newton-schulz.js';
+export { applyTransformBounds, transformBounds, type TransformBound } from './transforms.js';
+
+/**
+ * The error model of every optimizer of core's registry, by name. An optimizer without one cannot be checked
+ * numerically; the kit reports it as a gap of the kit itself rather than skipping it silently.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- heterogeneous option types
+export const boundFunctions: Readonly<Record<string, BoundFunction<any>>> = {
+  sgd: sgdBound,
+  adam: adamBound,
+  nag: nagBound,
+  adagrad: adagradBound,
+  adadelta: adadeltaBound,
+  rmsprop: rmspropBound,
+  adamw: adamwBound,
+  adamax: adamaxBound,
+  nadam: nadamBound,
+  radam: radamBound,
+  rprop: rpropBound,
+  lamb: lambBound,
+  lars: larsBound,
+  lion: lionBound,
+  signsgd: signsgdBound,
+  adamAtan2: adamAtan2Bound,
+  adabelief: adabeliefBound,
+  muon: muonBound,
+  muonWithAuxAdam: muonWithAuxAdamBound,
+  shampoo: shampooBound,
+  adafactor: adafactorBound,
+};

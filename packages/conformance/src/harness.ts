@@ -1,0 +1,245 @@
+import {
+  createReference,
+  decodeNumber,
+  encodeArray,
+  getDefinition,
+  tensor,
+  type GroupConfig,
+  type Optimizer,
+  type OptimizerSpec,
+  type PortableState,
+  type StepOutcome,
+  type Tensor,
+} from '@descent/core';
+import type { BackendOptimizer, ConformanceBackend, GradInput, GradInputs, ParamInput } from './adapter.js';
+import type { Problem } from './arbitraries.js';
+import { applyTransformBounds, Arith, inputBound, type BoundResult, type TensorBound } from './bounds/index.js';
+import { boundFunctions } from './bounds/index.js';
+import { float32Values, mix, prng } from './random.js';
+import { valueScales } from './arbitraries.js';
+
+/**
+ * Driving both sides: the Float64 reference and the backend under test, with the same inputs; snapshots of
+ * parameters and state in Float64; the bounds of one step.
+ *
+ * @packageDocumentation
+ */
+
+/** Parameters and portable state at one moment, as Float64. */
+export interface Snapshot {
+  readonly params: ReadonlyMap<string, Float64Array>;
+  readonly state: PortableState;
+}
+
+export type ReferenceOptimizer = Optimizer<Tensor> & { readonly params: ReadonlyMap<string, Tensor> };
+
+/** A raised error, or a failure of the backend to raise one, as a comparable value. */
+export class ConformanceFailure extends Error {
+  override name = 'ConformanceFailure';
+}
+
+export function groupsOption(groups: GroupConfig[] | undefined): { groups?: GroupConfig[] } {
+  return groups ? { groups } : {};
+}
+
+/** A reference optimizer on Float64 copies of the given values. */
+export function referenceFor(spec: OptimizerSpec, groups: GroupConfig[] | undefined, params: ReadonlyMap<string, ArrayLike<number>>, shapes: ReadonlyMap<string, readonly number[]>): ReferenceOptimizer {
+  const named = [...params].map(([name, values]) => [name, tensor(Float64Array.from(values), shapes.get(name) ?? [values.length])] as const);
+  return createReference(spec, named, groupsOption(groups)) as ReferenceOptimizer;
+}
+
+export function shapesOf(problem: Problem): Map<string, readonly number[]> {
+  return new Map(problem.params.map((p) => [p.name, p.shape]));
+}
+
+/** Float32 parameter inputs from values (rounded to float32). */
+export function paramInputs(params: ReadonlyMap<string, ArrayLike<number>>, shapes: ReadonlyMap<string, readonly number[]>): ParamInput[] {
+  return [...params].map(([name, values]) => ({ name, shape: shapes.get(name) ?? [values.length], data: Float32Array.from(values) }));
+}
+
+export function referenceSnapshot(opt: ReferenceOptimizer): Snapshot {
+  const params = new Map<string, Float64Array>();
+  for (const [name, t] of opt.params) params.set(name, Float64Array.from(t.data));
+  return { params, state: opt.exportState() };
+}
+
+export async function backendSnapshot(opt: BackendOptimizer): Promise<Snapshot> {
+  const read = await opt.readParams();
+  const params = new Map<string, Float64Array>();
+  for (const [name, values] of read) params.set(name, Float64Array.from(values));
+  return { params, state: await opt.exportState() };
+}
+
+/** The same state with every slot value rounded to float32 (host scalars and counts stay as they are). */
+export function roundState(state: PortableState): PortableState {
+  const params: PortableState['params'] = {};
+  for (const [name, p] of Object.entries(state.params)) {
+    const slots: Record<string, { shape: number[]; data: ReturnType<typeof encodeArray> }> = {};
+    for (const [slot, s] of Object.entries(p.slots)) slots[slot] = { shape: [...s.shape], data: encodeArray(Float32Array.from(s.data, (x) => decodeNumber(x) as number)) };
+    params[name] = { ...p, slots };
+  }
+  return { ...state, params };
+}
+
+export function roundParams(params: ReadonlyMap<string, Float64Array>): Map<string, Float64Array> {
+  return new Map([...params].map(([n, v]) => [n, Float64Array.from(Float32Array.from(v))]));
+}
+
+export function slotValues(state: PortableState, param: string, slot: string): Float64Array {
+  const s = state.params[param]?.slots[slot];
+  return s ? Float64Array.from(s.data, (x) => decodeNumber(x) as number) : new Float64Array(0);
+}
+
+export function scalarValues(state: PortableState, param: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(state.params[param]?.scalars ?? {})) out[k] = decodeNumber(v) as number;
+  return out;
+}
+
+/** A JSON round trip: what the backend imports is what a file would hold. */
+export function viaJson<T>(x: T): T {
+  return JSON.parse(JSON.stringify(x)) as T;
+}
+
+/**
+ * Gradients of step `index` of a problem: float32 values from the problem's seed; a parameter misses its gradient
+ * with the problem's probability (as `null` or by leaving its name out, alternately).
+ */
+export function gradientsAt(problem: Problem, index: number, missing = problem.missing): Map<string, GradInput | null> {
+  const next = prng(mix(problem.seed, 'grads', index));
+  const scale = valueScales(problem.spec.name).grads;
+  const out = new Map<string, GradInput | null>();
+  for (const p of problem.params) {
+    const data = float32Values(next, p.data.length, scale);
+    if (next() < missing) {
+      if (next() < 0.5) out.set(p.name, null);
+      continue;
+    }
+    out.set(p.name, { shape: p.shape, data });
+  }
+  return out;
+}
+
+/** The reference's view of gradients. */
+export function referenceGradients(grads: GradInputs): Map<string, Tensor | null> {
+  const out = new Map<string, Tensor | null>();
+  for (const [name, g] of grads) out.set(name, g ? tensor(Float64Array.from(g.data), g.shape) : null);
+  return out;
+}
+
+/** Tracked state of one parameter: what a bound function takes in and gives out. */
+export interface TrackedParam {
+  readonly param: TensorBound;
+  readonly slots: Readonly<Record<string, TensorBound>>;
+  readonly scalars: Readonly<Record<string, number>>;
+  readonly step: number;
+}
+
+/** Input bounds of every parameter from a snapshot (exact where values are float32, rounded once elsewhere). */
+export function trackedFromSnapshot(snap: Snapshot): Map<string, TrackedParam> {
+  const out = new Map<string, TrackedParam>();
+  for (const [name, values] of snap.params) {
+    const p = snap.state.params[name]!;
+    const slots: Record<string, TensorBound> = {};
+    for (const slot of Object.keys(p.slots)) slots[slot] = inputBound(slotValues(snap.state, name, slot));
+    out.set(name, { param: inputBound(values), slots, scalars: scalarValues(snap.state, name), step: p.step });
+  }
+  return out;
+}
+
+/**
+ * Bounds of one step of every parameter: the optimizer's bound function for those with a gradient; exact
+ * (unchanged) for the others.
+ */
+export function stepBounds(
+  ref: ReferenceOptimizer,
+  before: ReadonlyMap<string, TrackedParam>,
+  grads: GradInputs,
+  ar: Arith,
+  matrixFactor: number,
+): Map<string, TrackedParam> {
+  const name = ref.spec.name;
+  const bound = boundFunctions[name];
+  if (!bound) throw new ConformanceFailure(`the conformance kit has no error model for optimizer "${name}"`);
+  const def = getDefinition(name);
+  // The gradients the update sees: exact, then through the spec's transforms (clipping, centralization).
+  const present = new Map<string, TensorBound>();
+  for (const [param] of before) {
+    const g = grads.get(param);
+    if (g) present.set(param, inputBound(g.data));
+  }
+  if (ref.spec.transforms?.length) {
+    const params = new Map([...before].map(([n, t]) => [n, { shape: ref.params.get(n)!.shape, bound: t.param }] as const));
+    applyTransformBounds(ar, ref.spec.transforms, present, params);
+  }
+  const out = new Map<string, TrackedParam>();
+  for (const [param, t] of before) {
+    const g = present.get(param);
+    if (!g) {
+      out.set(param, t);
+      continue;
+    }
+    const shape = ref.params.get(param)!.shape;
+    const r: BoundResult = bound({
+      ar,
+      options: ref.optionsOf(param),
+      shape,
+      step: t.step + 1,
+      param: t.param,
+      grad: g,
+      slots: t.slots,
+      scalars: t.scalars,
+      matrixFactor,
+    });
+    for (const s of def.slots(ref.optionsOf(param) as never, shape)) {
+      if (!r.slots[s.name]) throw new ConformanceFailure(`the error model of "${name}" gives no bound for slot "${s.name}"`);
+    }
+    out.set(param, { param: r.param, slots: r.slots, scalars: { ...t.scalars, ...r.scalars }, step: t.step + 1 });
+  }
+  return out;
+}
+
+/** Creates a backend optimizer, importing `state` when given. Disposes it again if the import throws. */
+export async function backendFor(
+  backend: ConformanceBackend,
+  spec: OptimizerSpec,
+  groups: GroupConfig[] | undefined,
+  params: ReadonlyMap<string, ArrayLike<number>>,
+  shapes: ReadonlyMap<string, readonly number[]>,
+  state?: PortableState,
+): Promise<BackendOptimizer> {
+  const opt = await backend.create(spec, paramInputs(params, shapes), groupsOption(groups));
+  if (state) {
+    try {
+      await opt.importState(viaJson(state));
+    } catch (e) {
+      await opt.dispose();
+      throw e;
+    }
+  }
+  return opt;
+}
+
+/** Runs `f` with a backend optimizer and disposes it afterwards. */
+export async function using<T>(opt: BackendOptimizer, f: (opt: BackendOptimizer) => Promise<T>): Promise<T> {
+  try {
+    return await f(opt);
+  } finally {
+    await opt.dispose();
+  }
+}
+
+/** Checks the step outcome a backend returned (when it returns one). */
+export function checkOutcome(got: StepOutcome | void, want: StepOutcome): void {
+  if (got !== undefined && got !== want) throw new ConformanceFailure(`step returned ${JSON.stringify(got)}, the reference ${JSON.stringify(want)}`);
+}
+
+/** The message of what `f` throws, or undefined when it does not. */
+export async function thrown(f: () => unknown): Promise<{ message: string; name: string } | undefined> {
+  try {
+    await f();
+    return undefined;
+  } catch (e) {
+    return { message: e instanceof Error ? e.message : String(e), name: e instanceof Error ? e.name : typeof e };
+  }
+}
