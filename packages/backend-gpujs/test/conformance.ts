@@ -1,7 +1,8 @@
-import { describe, it } from 'vitest';
+import { describe } from 'vitest';
 import { describeConformance } from '@descent/conformance/vitest';
 import type { BackendOptimizer, ConformanceBackend } from '@descent/conformance';
 import { createGpujs, knownGaps, supportedOptimizers, supportedTransforms, type Float32Tensor, type GpujsActualMode } from '../src/index.js';
+import { unavailableMode } from './helpers.js';
 
 const isGl = (mode: GpujsActualMode): boolean => mode === 'headlessgl' || mode === 'webgl' || mode === 'webgl2';
 
@@ -62,7 +63,7 @@ export function gpujsBackend(mode: GpujsActualMode): ConformanceBackend {
  */
 export function conformanceSuite(mode: GpujsActualMode, unavailable?: string): void {
   if (unavailable) {
-    describe(`descent conformance: gpujs-${mode}`, () => it.skip(`${mode} is a known gap here: ${unavailable}`, () => {}));
+    describe(`descent conformance: gpujs-${mode}`, () => unavailableMode(mode, unavailable));
     return;
   }
   const runs = Number(process.env.DESCENT_CONFORMANCE_RUNS) || (isGl(mode) ? 1 : 2);

@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { GpujsActualMode } from '../src/index.js';
 import { DEFAULT_SHAPES, cases, specOf } from './cases.js';
-import { compareStepwise } from './helpers.js';
+import { compareStepwise, unavailableMode } from './helpers.js';
 
 /** The stepwise comparison of every optimizer and option combination on one gpu.js mode (see helpers.ts for the bounds). */
 export function optimizerSuite(mode: GpujsActualMode, unavailable?: string, limits: { optionSets?: number; steps?: number } = {}): void {
   describe(`every optimizer on gpu.js ${mode}: ${limits.steps ?? 10} steps against the Float64 reference`, () => {
     if (unavailable) {
-      it.skip(`${mode} is a known gap here: ${unavailable}`, () => {});
+      unavailableMode(mode, unavailable);
       return;
     }
     for (const c of cases) {
