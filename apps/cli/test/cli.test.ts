@@ -75,7 +75,7 @@ describe('descent (in process)', () => {
 
   it('replay --backend reference is the default; an unknown backend is refused before the input is read', async () => {
     expect((await cli(['replay', '-', '--backend', 'reference'], sgdRun)).stdout).toBe(sgdOut);
-    expectOneLineError(await cli(['replay', 'does-not-exist.json', '--backend', 'gpujs']), 'descent: unknown backend "gpujs"; known backends: reference');
+    expectOneLineError(await cli(['replay', 'does-not-exist.json', '--backend', 'onnx']), 'descent: unknown backend "onnx"; known backends: reference, tfjs, gpujs');
   });
 
   it('replay errors: one line, exit code 1, nothing on stdout', async () => {

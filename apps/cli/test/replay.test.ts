@@ -188,7 +188,7 @@ describe('replay', () => {
     });
 
     it('an unknown backend names the known ones', async () => {
-      expect(await failure(handSgd(), 'tfjs')).toBe('unknown backend "tfjs"; known backends: reference');
+      expect(await failure(handSgd(), 'onnx')).toBe('unknown backend "onnx"; known backends: reference, tfjs, gpujs');
     });
 
     it('a shape the optimizer refuses fails before any step (when such an optimizer is registered)', async () => {

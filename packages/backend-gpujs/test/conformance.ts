@@ -57,15 +57,15 @@ export function gpujsBackend(mode: GpujsActualMode): ConformanceBackend {
 }
 
 /**
- * Runs the kit on one mode. Runs per property: `DESCENT_CONFORMANCE_RUNS`, default 2 here (1 on GL, whose kernels
- * compile slowly) to keep the suite near a few seconds per file on two shared cores; the kit's own default is 100
- * and its long mode `DESCENT_CONFORMANCE_RUNS=1000` (every check of webasm and cpu passed here with 20 runs per property).
+ * Runs the kit on one mode. Runs per property: `DESCENT_CONFORMANCE_RUNS` if set, else the kit's default of 100
+ * on webasm and cpu, and 10 on GL, where every new shape compiles new GLSL programs (about 16 s per run of all
+ * properties on this 2-core machine; the long mode `DESCENT_CONFORMANCE_RUNS=1000` applies to GL too).
  */
 export function conformanceSuite(mode: GpujsActualMode, unavailable?: string): void {
   if (unavailable) {
     describe(`descent conformance: gpujs-${mode}`, () => unavailableMode(mode, unavailable));
     return;
   }
-  const runs = Number(process.env.DESCENT_CONFORMANCE_RUNS) || (isGl(mode) ? 1 : 2);
+  const runs = Number(process.env.DESCENT_CONFORMANCE_RUNS) || (isGl(mode) ? 10 : 100);
   describeConformance(gpujsBackend(mode), { numRuns: runs, driftSteps: 20 });
 }

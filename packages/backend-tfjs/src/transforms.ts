@@ -112,14 +112,16 @@ export function transformGradientsTfjs(
   const names = [...grads.keys()];
   const given = new Set(grads.values());
   const results = tf.tidy(() => {
-    let current: ReadonlyMap<string, tf.Tensor> = grads;
+    // Empty gradients add nothing to a norm and have no rows to transform; leaving them out keeps reductions
+    // off size-0 tensors, which the GL backends cannot reduce.
+    let current: ReadonlyMap<string, tf.Tensor> = new Map([...grads].filter(([, g]) => g.size > 0));
     for (const t of transforms) {
       const k = transformKernels[t.name];
       if (!k) throw new UnsupportedError(`transform ${t.name}: the tfjs backend has no kernel for it; it implements ${Object.keys(transformKernels).join(', ')}`);
       current = k(t.options, current, params);
     }
     return names.map((n) => {
-      const t = current.get(n)!;
+      const t = current.get(n) ?? grads.get(n)!;
       return given.has(t) ? tf.clone(t) : t;
     });
   });
