@@ -1,4 +1,5 @@
 import { OptionError, show } from '../errors.js';
+import { readNamedSpec } from '../named-spec.js';
 import { checkKnownKeys, opt, resolveOptions, type OptionValue, type OptionsSchema } from '../options.js';
 
 /**
@@ -99,12 +100,6 @@ export function integerList(min: number): ExtraOptionParser {
 
 /** Validates a schedule given as JSON against the known definitions. */
 export function checkScheduleSpec(defs: ReadonlyMap<string, AnyScheduleDefinition>, json: unknown, where: string): ScheduleSpec {
-  if (json === null || typeof json !== 'object' || Array.isArray(json)) {
-    throw new OptionError(`${where}: a schedule must be an object { name, options }, got ${show(json)}`);
-  }
-  checkKnownKeys(where, { name: { type: 'boolean', default: false, doc: '' }, options: { type: 'boolean', default: false, doc: '' } }, json);
-  const { name, options } = json as { name?: unknown; options?: unknown };
-  const def = typeof name === 'string' ? defs.get(name) : undefined;
-  if (!def) throw new OptionError(`${where}: unknown schedule ${show(name)}; known schedules: ${[...defs.keys()].join(', ')}`);
-  return makeScheduleSpec(def, options, `${where} (${def.name})`);
+  const named = readNamedSpec('schedule', defs, json, where);
+  return makeScheduleSpec(named.def, named.options, named.where);
 }

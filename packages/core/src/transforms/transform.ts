@@ -1,4 +1,5 @@
 import { OptionError, show } from '../errors.js';
+import { readNamedSpec } from '../named-spec.js';
 import { checkKnownKeys, opt, resolveOptions, type OptionValue, type OptionsSchema } from '../options.js';
 import type { Tensor } from '../tensor.js';
 
@@ -67,14 +68,8 @@ export function makeTransformSpec<O extends object>(def: TransformDefinition<O>,
 
 /** Validates a transform given as JSON against the known definitions. */
 export function checkTransformSpec(defs: ReadonlyMap<string, AnyTransformDefinition>, json: unknown, where: string): TransformSpec {
-  if (json === null || typeof json !== 'object' || Array.isArray(json)) {
-    throw new OptionError(`${where}: a transform must be an object { name, options }, got ${show(json)}`);
-  }
-  checkKnownKeys(where, { name: { type: 'boolean', default: false, doc: '' }, options: { type: 'boolean', default: false, doc: '' } }, json);
-  const { name, options } = json as { name?: unknown; options?: unknown };
-  const def = typeof name === 'string' ? defs.get(name) : undefined;
-  if (!def) throw new OptionError(`${where}: unknown transform ${show(name)}; known transforms: ${[...defs.keys()].join(', ')}`);
-  return makeTransformSpec(def, options, `${where} (${def.name})`);
+  const named = readNamedSpec('transform', defs, json, where);
+  return makeTransformSpec(named.def, named.options, named.where);
 }
 
 /**
