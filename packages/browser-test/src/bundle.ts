@@ -12,6 +12,13 @@ export interface BundleOptions {
   readonly dedupe?: readonly string[];
   /** Extra directories to resolve bare imports from, like `NODE_PATH` (which is the default). */
   readonly nodePaths?: readonly string[];
+  /**
+   * Modules replaced by an empty CommonJS module (`module.exports = {}`: a named import of it is `undefined`), by
+   * exact specifier or as the prefix of `specifier/…`: Node built-ins and test-only imports that a module the
+   * entry bundles imports but never calls in the page (e.g. `node:module`, which backend-gpujs only uses to look
+   * for headless-gl). Default: none.
+   */
+  readonly empty?: readonly string[];
 }
 
 /** The bundled entry: one ES module that, once loaded, exposes the entry's exports to the harness. */
@@ -37,6 +44,18 @@ function dedupePlugin(packages: readonly string[], fromDir: string): Plugin {
         const r = await b.resolve(args.path, { kind: args.kind, resolveDir: fromDir, importer: args.importer, pluginData: 'deduped' });
         return r.errors.length ? { errors: r.errors } : { path: r.path, sideEffects: r.sideEffects, ...(r.external ? { external: true } : {}) };
       });
+    },
+  };
+}
+
+function emptyPlugin(modules: readonly string[]): Plugin {
+  const escaped = modules.map((p) => p.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&'));
+  const filter = new RegExp(`^(${escaped.join('|')})(/.*)?$`);
+  return {
+    name: 'descent-empty',
+    setup(b) {
+      b.onResolve({ filter }, (args) => ({ path: args.path, namespace: 'descent-empty' }));
+      b.onLoad({ filter: /.*/, namespace: 'descent-empty' }, () => ({ contents: 'module.exports = {};', loader: 'js' }));
     },
   };
 }
@@ -74,7 +93,10 @@ export async function bundleEntry(entry: string, options: BundleOptions = {}): P
     absWorkingDir: fromDir,
     // tfjs-core reads process.env.NODE_ENV in a few places; it has no meaning in the page.
     define: { 'process.env.NODE_ENV': '"production"' },
-    plugins: [dedupePlugin(options.dedupe ?? ['@tensorflow/tfjs-core'], fromDir)],
+    plugins: [
+      ...(options.empty?.length ? [emptyPlugin(options.empty)] : []),
+      dedupePlugin(options.dedupe ?? ['@tensorflow/tfjs-core'], fromDir),
+    ],
   });
   const out = result.outputFiles[0];
   if (!out) throw new Error(`esbuild produced no output for ${file}`);

@@ -1,0 +1,112 @@
+/**
+ * Browser entry: descent's gpu.js backend in gpu.js's `webgl2` mode, inside Chromium. It reuses backend-gpujs's own
+ * test code rather than copying it: the option cases and shapes (test/cases.ts), the stepwise comparison against
+ * core's Float64 reference with its bounds (test/helpers.ts: `compareStepwise`, `kFor`), and the conformance
+ * adapter with its GL known gaps and tolerance (test/conformance.ts: `gpujsBackend`). Those modules import vitest
+ * for their suites, which never run here: the harness bundles `vitest` and `@descent/conformance/vitest` as empty
+ * modules (see test/gpujs-browser.test.ts), and `node:module`, which backend-gpujs uses only to look for headless-gl.
+ * They are imported through this package's node_modules link: TypeScript then treats them as a dependency's files,
+ * outside this package's `rootDir` check (a plain `../../../backend-gpujs/test/…` path fails typecheck with TS6059).
+ */
+import { UnsupportedError } from '@descent/core';
+import { createGpujs, supportedOptimizers, type GpujsActualMode, type GpujsMode } from '@descent/backend-gpujs';
+import { checkConformance, type ConformanceOptions } from '@descent/conformance';
+import { DEFAULT_SHAPES, cases, specOf } from '../../node_modules/@descent/backend-gpujs/test/cases.js';
+import { compareStepwise, kFor, type Mismatch } from '../../node_modules/@descent/backend-gpujs/test/helpers.js';
+import { gpujsBackend } from '../../node_modules/@descent/backend-gpujs/test/conformance.js';
+
+const MODE: GpujsActualMode = 'webgl2';
+
+export interface OptimizerRun {
+  /** `opt.mode` of every option set run: the gpu.js backend its kernels actually ran on. */
+  modes: string[];
+  optionSets: number;
+  mismatches: Mismatch[];
+  /** Largest error / bound ratio over every compared tensor (≤ 1 when within the bounds). */
+  worst: number;
+  compared: number;
+  skippedElements: number;
+  /** The bound's k (kFor(kind, 'webgl2')). */
+  k: number;
+  ms: number;
+}
+
+export function supported(): string[] {
+  return supportedOptimizers();
+}
+
+/** The optimizer's first `optionSets` option sets from backend-gpujs's cases, `steps` resynchronised steps each. */
+export async function runOptimizer({ name, optionSets, steps }: { name: string; optionSets: number; steps: number }): Promise<OptimizerRun> {
+  const started = performance.now();
+  const c = cases.find((x) => x.name === name);
+  if (!c) throw new Error(`backend-gpujs/test/cases.ts has no case for ${JSON.stringify(name)}`);
+  const out: OptimizerRun = { modes: [], optionSets: 0, mismatches: [], worst: 0, compared: 0, skippedElements: 0, k: kFor(c.kind, MODE), ms: 0 };
+  const sets = c.options.slice(0, optionSets);
+  for (const [i, options] of sets.entries()) {
+    const r = compareStepwise(specOf(c.name, options), {
+      mode: MODE,
+      kind: c.kind,
+      shapes: c.shapes ?? DEFAULT_SHAPES,
+      seed: 17 + i,
+      steps,
+      ...(c.ambiguous ? { ambiguous: c.ambiguous } : {}),
+      ...(c.groups ? { groups: c.groups } : {}),
+    });
+    out.modes.push(r.opt.mode);
+    out.optionSets++;
+    out.mismatches.push(...r.mismatches.map((m) => ({ ...m, what: `${JSON.stringify(options)} ${m.what}` })));
+    out.worst = Math.max(out.worst, r.worst);
+    out.compared += r.compared;
+    out.skippedElements += r.skippedElements;
+    r.opt.dispose();
+    await r.opt.released;
+  }
+  out.ms = performance.now() - started;
+  return out;
+}
+
+/** Asks for a mode and reports how creating the optimizer went. */
+export function ask({ mode }: { mode: GpujsMode }): { ok: true; mode: string } | { ok: false; error: string; unsupported: boolean; message: string } {
+  try {
+    const opt = createGpujs(specOf('sgd', { lr: 0.1 }), { w: { shape: [2], data: new Float32Array([1, 2]) } }, { mode });
+    const ran = opt.mode;
+    opt.dispose();
+    return { ok: true, mode: ran };
+  } catch (e) {
+    const err = e as Error;
+    return { ok: false, error: err.name, unsupported: e instanceof UnsupportedError, message: err.message };
+  }
+}
+
+export interface ConformanceSummary {
+  ok: boolean;
+  passed: number;
+  failed: number;
+  gaps: number;
+  summary: string;
+  knownGaps: Record<string, string>;
+  tolerance: unknown;
+  results: Array<{ id: string; status: string; reason?: string; message?: string; durationMs: number }>;
+}
+
+/** The conformance kit's plain API on webgl2, with backend-gpujs's adapter (GL known gaps and tolerance included). */
+export async function conformance(options: ConformanceOptions): Promise<ConformanceSummary> {
+  const backend = gpujsBackend(MODE);
+  const report = await checkConformance(backend, options);
+  return {
+    ok: report.ok,
+    passed: report.passed,
+    failed: report.failed,
+    gaps: report.gaps,
+    summary: report.summary,
+    knownGaps: { ...backend.knownGaps },
+    tolerance: backend.tolerance ?? null,
+    results: report.results.map((r) => ({
+      id: r.id,
+      status: r.status,
+      durationMs: r.durationMs,
+      ...(r.reason ? { reason: r.reason } : {}),
+      ...(r.message ? { message: r.message } : {}),
+    })),
+  };
+}
