@@ -3,6 +3,7 @@ import {
   ParamError,
   UnsupportedError,
   entriesOf,
+  firstUpdateState,
   initialParamState,
   show,
   sizeOf,
@@ -394,13 +395,12 @@ export class GpujsOptimizer<O extends object = Record<string, unknown>> extends 
 
   /** PyTorch creates state at a parameter's first update from the options then in force; so do we. */
   private reinitialize(rt: ParamRuntime, r: ParamRecord<O>, options: O): void {
-    const fresh = initialParamState(this.def, options, r, []);
+    const fresh = firstUpdateState(this.def, options, r);
     rt.scalars = fresh.scalars;
-    for (const s of r.slots) {
-      if (s.init === 'param') continue;
-      const b = rt.slots.get(s.name)!;
+    for (const [name, values] of Object.entries(fresh.slots)) {
+      const b = rt.slots.get(name)!;
       if (!b.host) b.host = new Float32Array(b.length);
-      b.host.set(fresh.slots[s.name] as Float64Array);
+      b.host.set(values);
       this.device.hostWritten(b);
     }
   }

@@ -5,6 +5,7 @@ import {
   ParamError,
   UnsupportedError,
   entriesOf,
+  firstUpdateState,
   initialParamState,
   show,
   sizeOf,
@@ -202,15 +203,15 @@ export class TfjsOptimizer<O extends object = Record<string, unknown>> extends O
 
   /** PyTorch creates state at a parameter's first update from the options then in force; so do we. */
   private reinitialize(l: Live, r: ParamRecord<O>, options: O): void {
-    const fresh = initialParamState(this.def, options, r, []);
+    const fresh = firstUpdateState(this.def, options, r);
     l.scalars = fresh.scalars;
     tf.tidy(() => {
-      for (const s of r.slots) {
-        if (s.init === 'param') continue;
-        l.slots[s.name]!.assign(tf.tensor(Float32Array.from(fresh.slots[s.name] as Float64Array), [...s.shape], 'float32'));
+      for (const [name, values] of Object.entries(fresh.slots)) {
+        l.slots[name]!.assign(tf.tensor(Float32Array.from(values), l.slots[name]!.shape, 'float32'));
       }
     });
   }
+
 
   protected transformGradients(grads: ReadonlyMap<string, tf.Tensor>): Map<string, tf.Tensor> {
     return transformGradientsTfjs(this.spec.transforms ?? [], grads, this.params);

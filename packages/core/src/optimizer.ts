@@ -416,3 +416,15 @@ export function initialParamState<O extends object>(def: OptimizerDefinition<O>,
   }
   return { step: 0, scalars: { ...(def.scalars?.(options) ?? {}) }, slots };
 }
+
+/**
+ * The state a parameter starts from at its first update (step 0 → 1): PyTorch creates state lazily, from the options
+ * in force then (Rprop's step sizes start at that step's lr), so every backend re-initialises at that point. The
+ * slots initialised from the parameter (Lookahead's slow weights) are left out: they keep the value taken at
+ * creation.
+ */
+export function firstUpdateState<O extends object>(def: OptimizerDefinition<O>, options: O, record: ParamRecord<O>): DecodedParamState {
+  const fresh = initialParamState(def, options, record, []);
+  for (const s of record.slots) if (s.init === 'param') delete fresh.slots[s.name];
+  return fresh;
+}

@@ -1,6 +1,6 @@
 import type { OptimizerSpec, ParamContext } from './definition.js';
 import { ParamError, show } from './errors.js';
-import { OptimizerBase, initialParamState, type CreateOptions, type Optimizer } from './optimizer.js';
+import { OptimizerBase, firstUpdateState, initialParamState, type CreateOptions, type Optimizer } from './optimizer.js';
 import type { DecodedParamState } from './state.js';
 import { entriesOf, tensor, type NamedTensors, type Tensor } from './tensor.js';
 import { applyTransformsReference } from './transforms/index.js';
@@ -97,11 +97,8 @@ export class ReferenceOptimizer<O extends object = Record<string, unknown>> exte
       const r = this.records.get(name)!;
       const options = r.options();
       if (l.state.step === 0) {
-        // PyTorch creates state lazily at a parameter's first update, from the options in force then (Rprop's
-        // step sizes start at that step's lr). Lookahead's slow weights keep the value taken at creation.
-        const fresh = initialParamState(this.def, options, r, l.tensor.data);
-        for (const slot of r.slots) if (slot.init === 'param') fresh.slots[slot.name] = l.state.slots[slot.name] as Float64Array;
-        l.state = fresh;
+        const fresh = firstUpdateState(this.def, options, r);
+        l.state = { ...fresh, slots: { ...l.state.slots, ...fresh.slots } };
       }
       const step = l.state.step + 1;
       l.state = { ...l.state, step };
