@@ -150,10 +150,17 @@ class ParamRuntime {
     });
     // Programs that differ only in the buffers they bind share a compiled kernel, except on GL: gpu.js's GL
     // kernels pin the texture class (1-, 2- or 3-dimensional output) of each argument and switch kernels forever
-    // when it alternates, so there every binding, and every shape of bound buffer, gets its own kernel.
+    // when it alternates, so there every binding, every shape of bound buffer and whether it is bound as a texture
+    // or as host values gets its own kernel (gpu.js's webgl2 switch from a host Input to a texture crashed in
+    // `flattenTo` for Shampoo's [1, 1] preconditioners).
     const bindings =
       this.device.strategy === 'split'
-        ? `|${Object.values(program.arrays).map((a, j) => `${a.buffer}:${(arrays[j] as Buf).dims.join('x')}`).join(',')}>${Object.keys(program.writes).join(',')}`
+        ? `|${Object.values(program.arrays)
+            .map((a, j) => {
+              const b = arrays[j] as Buf;
+              return `${a.buffer}:${b.dims.join('x')}:${b.devValid ? 'dev' : 'host'}`;
+            })
+            .join(',')}>${Object.keys(program.writes).join(',')}`
         : '';
     const key = programKey(program) + bindings;
     let c = this.compiled.get(key);

@@ -110,3 +110,40 @@ export async function conformance(options: ConformanceOptions): Promise<Conforma
     })),
   };
 }
+
+/**
+ * Regression of the Shampoo [1, 1] crash on webgl2: a kernel first called with a host array (state just imported)
+ * and later with a texture (state from the previous step) made gpu.js's webgl2 kernel switch fail in `flattenTo`.
+ * The optimizer now compiles host and texture bindings as separate kernels. Runs Shampoo on a [1, 1] and a [2, 3]
+ * parameter for 4 steps twice, once straight and once exporting and re-importing its state after step 2; the two
+ * must end bit for bit equal (state is lossless).
+ */
+export function shampooResume(): { straight: number[]; resumed: number[]; mode: string } {
+  const spec = specOf('shampoo', { lr: 0.1 });
+  const init = { a: [0.5], b: [0.1, -0.2, 0.3, -0.4, 0.5, -0.6] };
+  const shapes = { a: [1, 1], b: [2, 3] };
+  const grads = (t: number) => ({
+    a: { shape: shapes.a, data: Float32Array.of(0.3 - 0.1 * t) },
+    b: { shape: shapes.b, data: Float32Array.from(init.b, (x, i) => Math.fround(x * (t + 1) - 0.05 * i)) },
+  });
+  const make = () => ({
+    a: { shape: shapes.a, data: Float32Array.from(init.a) },
+    b: { shape: shapes.b, data: Float32Array.from(init.b) },
+  });
+  const straightParams = make();
+  const straight = createGpujs(spec, straightParams, { mode: MODE });
+  for (let t = 0; t < 4; t++) straight.step(grads(t));
+  straight.sync();
+  const resumedParams = make();
+  const first = createGpujs(spec, resumedParams, { mode: MODE });
+  first.step(grads(0));
+  first.step(grads(1));
+  const state = JSON.parse(JSON.stringify(first.exportState())) as unknown;
+  first.importState(state);
+  for (let t = 2; t < 4; t++) first.step(grads(t));
+  first.sync();
+  const mode = first.mode;
+  straight.dispose();
+  first.dispose();
+  return { straight: [...straightParams.a.data, ...straightParams.b.data], resumed: [...resumedParams.a.data, ...resumedParams.b.data], mode };
+}
