@@ -67,8 +67,28 @@ export type Gradients<T> = Readonly<Record<string, T | null | undefined>> | Read
  */
 export type GradientClosure<T> = (point: ReadonlyMap<string, T>) => Gradients<T>;
 
+/** A {@link GradientClosure} for {@link Optimizer.stepAsync}: it may return its gradients through a Promise. */
+export type AsyncGradientClosure<T> = (point: ReadonlyMap<string, T>) => Gradients<T> | Promise<Gradients<T>>;
+
 /** What a call of `step` did. */
 export type StepOutcome = 'applied' | 'skipped';
+
+/**
+ * A computation of a backend that may pause on requests (a readback of device memory): a generator that yields
+ * each request and receives its answer. {@link OptimizerBase} runs it to the end synchronously in `step` and
+ * `exportState`, answering through `answer`, or asynchronously in `stepAsync` and `exportStateAsync`, awaiting
+ * `answerAsync`. Backends whose readbacks are synchronous never yield.
+ */
+export type Work<R = void> = Generator<unknown, R, unknown>;
+
+/** The request {@link OptimizerBase} yields when a gradient closure returned a Promise. */
+class ClosurePromise {
+  constructor(readonly promise: Promise<unknown>) {}
+}
+
+function isThenable(x: unknown): x is Promise<unknown> {
+  return x !== null && typeof x === 'object' && typeof (x as { then?: unknown }).then === 'function';
+}
 
 /** An optimizer bound to named parameters on one backend. */
 export interface Optimizer<T, O extends object = Record<string, unknown>> {
@@ -86,6 +106,12 @@ export interface Optimizer<T, O extends object = Record<string, unknown>> {
    * for. Everything is validated before anything changes.
    */
   step(grads: Gradients<T> | GradientClosure<T>): StepOutcome;
+  /**
+   * {@link step} for backends that read device memory back asynchronously (gpu.js on WebGPU), where the
+   * synchronous `step` is refused; on every other backend it does what `step` does. The closure may be async.
+   * Until the Promise settles, every other call on the optimizer raises an error.
+   */
+  stepAsync(grads: Gradients<T> | AsyncGradientClosure<T>): Promise<StepOutcome>;
   /** The resolved groups, default group last. */
   groups(): ReadonlyArray<ResolvedGroup<O>>;
   /** The options that apply to one parameter now. */
@@ -97,6 +123,8 @@ export interface Optimizer<T, O extends object = Record<string, unknown>> {
   setGroupOptions(group: number, patch: Partial<O>): void;
   /** State of every parameter, portable to any backend. */
   exportState(): PortableState;
+  /** {@link exportState} for backends that read device memory back asynchronously (see {@link stepAsync}). */
+  exportStateAsync(): Promise<PortableState>;
   /** Replaces all state; validated completely before anything changes. */
   importState(state: unknown): void;
   /** Frees backend resources. Later calls other than `dispose` raise an error. */
@@ -145,6 +173,8 @@ export abstract class OptimizerBase<T, O extends object = Record<string, unknown
   private steps = 0;
   private skipped = 0;
   private disposed = false;
+  /** What an unfinished `stepAsync` or `exportStateAsync` is doing, if one is. */
+  private pending: string | null = null;
 
   protected constructor(spec: OptimizerSpec<O>, params: Array<[string, readonly number[]]>, create: CreateOptions<O> = {}) {
     // Re-validate: a spec may come from JSON or be hand-made; normalizeSpec returns a checked, frozen copy.
@@ -241,6 +271,7 @@ export abstract class OptimizerBase<T, O extends object = Record<string, unknown
 
   protected assertLive(): void {
     if (this.disposed) throw new DescentError(`${this.where}: this optimizer was disposed`);
+    if (this.pending) throw new DescentError(`${this.where}: ${this.pending}() has not finished; await it before using the optimizer again`);
   }
 
   groups(): ReadonlyArray<ResolvedGroup<O>> {
@@ -290,6 +321,73 @@ export abstract class OptimizerBase<T, O extends object = Record<string, unknown
   /** Lookahead synchronisation of every parameter: φ ← φ + α(θ − φ), θ ← φ (slot `slowParam`). */
   protected abstract syncLookahead(alpha: number): void;
 
+  /**
+   * The same hooks as {@link Work}: a backend whose readbacks may be asynchronous overrides these (and implements
+   * the plain hooks by running them with {@link runWork}); by default they call the plain hooks.
+   */
+  protected *applyStepWork(grads: ReadonlyMap<string, T>): Work {
+    this.applyStep(grads);
+  }
+
+  protected *transformWork(grads: ReadonlyMap<string, T>): Work<Map<string, T>> {
+    return this.transformGradients(grads);
+  }
+
+  protected *evaluationPointWork(): Work<ReadonlyMap<string, T>> {
+    return this.evaluationPoint();
+  }
+
+  protected *readParamStateWork(name: string): Work<DecodedParamState> {
+    return this.readParamState(name);
+  }
+
+  /** Answers a request of a {@link Work} synchronously. By default there are none. */
+  protected answer(request: unknown): unknown {
+    throw new DescentError(`${this.where}: the ${this.backend} backend made a request it cannot answer synchronously (${show(request)})`);
+  }
+
+  /** Answers a request of a {@link Work} asynchronously; by default as {@link answer} does. */
+  protected answerAsync(request: unknown): Promise<unknown> {
+    return Promise.resolve().then(() => this.answer(request));
+  }
+
+  /** Runs a {@link Work} to its end, answering its requests synchronously. */
+  protected runWork<R>(work: Work<R>): R {
+    let next = work.next();
+    while (!next.done) {
+      const request = next.value;
+      if (request instanceof ClosurePromise) {
+        void request.promise.catch(() => undefined);
+        next = work.throw(new ParamError(`${this.where}: step: the gradient closure returned a Promise; use stepAsync for async closures`));
+      } else {
+        next = work.next(this.answer(request));
+      }
+    }
+    return next.value;
+  }
+
+  /** Runs a {@link Work} to its end, awaiting the answers to its requests; other calls are refused meanwhile. */
+  protected async runWorkAsync<R>(what: string, work: Work<R>): Promise<R> {
+    this.pending = what;
+    try {
+      let next = work.next();
+      while (!next.done) {
+        const request = next.value;
+        let answer: unknown;
+        try {
+          answer = request instanceof ClosurePromise ? await request.promise : await this.answerAsync(request);
+        } catch (e) {
+          next = work.throw(e);
+          continue;
+        }
+        next = work.next(answer);
+      }
+      return next.value;
+    } finally {
+      this.pending = null;
+    }
+  }
+
   /** Validates gradients against the parameters; returns those present, in parameter order. */
   protected checkGradients(grads: Gradients<T>): Map<string, T> {
     const where = `${this.where}: step`;
@@ -312,18 +410,33 @@ export abstract class OptimizerBase<T, O extends object = Record<string, unknown
 
   step(grads: Gradients<T> | GradientClosure<T>): StepOutcome {
     this.assertLive();
-    if (typeof grads !== 'function') return this.stepWith(grads);
-    const point = this.evaluationPoint();
+    return this.runWork(this.stepWork(grads));
+  }
+
+  stepAsync(grads: Gradients<T> | AsyncGradientClosure<T>): Promise<StepOutcome> {
+    try {
+      this.assertLive();
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return this.runWorkAsync('stepAsync', this.stepWork(grads));
+  }
+
+  /** One step as a {@link Work}: the evaluation point and closure, validation, non-finite policy, transforms, update. */
+  protected *stepWork(grads: Gradients<T> | AsyncGradientClosure<T>): Work<StepOutcome> {
+    if (typeof grads !== 'function') return yield* this.stepWith(grads);
+    const point = yield* this.evaluationPointWork();
     let computed: Gradients<T> | undefined;
     try {
-      computed = grads(point);
-      return this.stepWith(computed);
+      const returned = grads(point);
+      computed = isThenable(returned) ? ((yield new ClosurePromise(returned)) as Gradients<T>) : returned;
+      return yield* this.stepWith(computed);
     } finally {
       this.releaseClosure(point, computed);
     }
   }
 
-  private stepWith(grads: Gradients<T>): StepOutcome {
+  private *stepWith(grads: Gradients<T>): Work<StepOutcome> {
     const present = this.checkGradients(grads);
     const policy = this.spec.options.nonFinite;
     if (policy !== 'apply') {
@@ -339,14 +452,14 @@ export abstract class OptimizerBase<T, O extends object = Record<string, unknown
       }
     }
     if (this.spec.transforms?.length) {
-      const transformed = this.transformGradients(present);
+      const transformed = yield* this.transformWork(present);
       try {
-        this.applyStep(transformed);
+        yield* this.applyStepWork(transformed);
       } finally {
         this.releaseTransformed(transformed);
       }
     } else {
-      this.applyStep(present);
+      yield* this.applyStepWork(present);
     }
     this.steps++;
     const la = this.spec.lookahead;
@@ -372,9 +485,22 @@ export abstract class OptimizerBase<T, O extends object = Record<string, unknown
 
   exportState(): PortableState {
     this.assertLive();
+    return this.runWork(this.exportWork());
+  }
+
+  exportStateAsync(): Promise<PortableState> {
+    try {
+      this.assertLive();
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return this.runWorkAsync('exportStateAsync', this.exportWork());
+  }
+
+  private *exportWork(): Work<PortableState> {
     const params: Record<string, PortableParamState> = {};
     for (const r of this.records.values()) {
-      const s = this.readParamState(r.name);
+      const s = yield* this.readParamStateWork(r.name);
       const scalars: PortableParamState['scalars'] = {};
       for (const k of r.scalarNames) scalars[k] = encodeNumber(s.scalars[k] as number);
       const slots: PortableParamState['slots'] = {};
@@ -395,6 +521,7 @@ export abstract class OptimizerBase<T, O extends object = Record<string, unknown
 
   dispose(): void {
     if (this.disposed) return;
+    if (this.pending) throw new DescentError(`${this.where}: ${this.pending}() has not finished; await it before disposing`);
     this.release();
     this.disposed = true;
   }
