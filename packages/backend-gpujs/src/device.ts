@@ -1,5 +1,5 @@
 import { Input, WebAssemblyKernel, type GPU, type IKernelRunShortcut, type Texture } from 'gpu.js';
-import { UnsupportedError } from '@descent/core';
+import { UnsupportedError, type Work } from '@descent/core';
 import { kernelMode, type GpujsActualMode, type GpujsMode } from './gpu.js';
 import { checkProgram, kernelOutput, kernelSources, programKey, type OutputStrategy, type Program } from './program.js';
 
@@ -17,6 +17,10 @@ import { checkProgram, kernelOutput, kernelSources, programKey, type OutputStrat
  * - {@link GlDevice} (`headlessgl`, `webgl`, `webgl2`): buffers are float textures made with `pipeline: true,
  *   immutable: true`, kept on the device between steps and read back only when asked; every output is its own
  *   kernel (`split`), since a texture is a kernel's whole output.
+ * - {@link WebGpuDevice} (`webgpu`): buffers are storage buffers (gpu.js pipeline results), kept on the device like
+ *   GL textures. gpu.js's webgpu kernels return Promises (a kernel is built asynchronously on its first call, and
+ *   readback is `mapAsync`), so runs are queued in order and executed by {@link WebGpuDevice.flush}; values reach
+ *   the host only through {@link Device.readAsync}.
  *
  * Every buffer knows where its current values are (host and/or device) and moves them lazily.
  *
@@ -52,6 +56,19 @@ export class Buf {
   }
 }
 
+/**
+ * The request a kernel's {@link Work} yields to read a buffer back: the optimizer answers it with the buffer's host
+ * values, from {@link Device.read} in a synchronous step or {@link Device.readAsync} in `stepAsync`.
+ */
+export class Readback {
+  constructor(readonly buf: Buf) {}
+}
+
+/** Reads a buffer back inside a {@link Work}: `const values = yield* readback(buf)`. */
+export function* readback(buf: Buf): Work<Float32Array> {
+  return (yield new Readback(buf)) as Float32Array;
+}
+
 /** A compiled program: its gpu.js kernel(s) and device-specific data. */
 export interface Compiled {
   readonly program: Program;
@@ -81,6 +98,8 @@ export abstract class Device {
   abstract readonly strategy: OutputStrategy;
   /** Whether buffer values can live in device memory between steps (a readback then costs something). */
   abstract readonly deviceMemory: boolean;
+  /** Whether {@link read} can bring device values to the host synchronously (false on WebGPU). */
+  readonly readsSync: boolean = true;
   /** `direct` (own driving of compiled wasm modules) or `public` (gpu.js's call API), for webasm; `public` elsewhere. */
   path: 'direct' | 'public' = 'public';
   /** gpu.js kernels compiled (programs × outputs); counted to show kernels are built once, not per step. */
@@ -131,6 +150,16 @@ export abstract class Device {
       buf.hostValid = true;
     }
     return buf.host as Float32Array;
+  }
+
+  /** {@link read} for devices that read back asynchronously; the same as `read` elsewhere. */
+  readAsync(buf: Buf): Promise<Float32Array> {
+    return Promise.resolve().then(() => this.read(buf));
+  }
+
+  /** Runs whatever this device has queued (WebGPU); nothing to do elsewhere. */
+  flush(): Promise<void> {
+    return Promise.resolve();
   }
 
   /** Declares `buf.host` to hold the current values (after the host wrote them). */
@@ -455,6 +484,107 @@ export class GlDevice extends Device {
   }
 }
 
+/** A gpu.js WebGPU pipeline result (`WebGPUBufferResult`), as this device uses it. */
+interface StorageBuffer {
+  toArray(): Promise<unknown>;
+  delete(): void;
+}
+
+/** A storage buffer that a queued run will make. */
+class Pending {
+  handle: StorageBuffer | null = null;
+}
+
+/**
+ * `webgpu` (a browser with `navigator.gpu`): buffers are storage buffers kept on the device. A run is queued with
+ * host arguments copied at once (the caller may reuse its arrays as soon as the step returns) and executed in order
+ * by {@link flush}, awaiting each gpu.js call; buffers given up are deleted in queue order too, after the runs that
+ * read them. Reading a buffer that only the device holds needs {@link readAsync}; {@link read} refuses.
+ */
+export class WebGpuDevice extends Device {
+  readonly strategy: OutputStrategy = 'split';
+  readonly deviceMemory: boolean = true;
+  override readonly readsSync: boolean = false;
+  /** Storage buffers made (or queued) and not yet deleted by this device. */
+  liveBuffers = 0;
+  private readonly queue: Array<() => Promise<void> | void> = [];
+
+  compile(p: Program): Compiled {
+    return this.build(p, { pipeline: true, immutable: true });
+  }
+
+  run(c: Compiled, arrays: readonly Buf[], scalars: readonly number[], outputs: readonly Buf[]): void {
+    const dims = Object.values(c.program.arrays).map((a) => a.dims);
+    const args = arrays.map((b, j) => (b.devValid ? (b.dev as Pending) : this.hostCopy(b, dims[j] as readonly number[])));
+    const made = c.kernels.map(() => new Pending());
+    this.liveBuffers += made.length;
+    this.queue.push(async () => {
+      const bound = [...args.map((a) => (a instanceof Pending ? a.handle : a)), ...scalars];
+      for (const [r, k] of c.kernels.entries()) {
+        (made[r] as Pending).handle = (await runKernel(k, bound)) as StorageBuffer;
+        this.runCount++;
+        this.checkRan(k);
+      }
+    });
+    outputs.forEach((b, r) => {
+      this.releaseDevice(b);
+      b.dev = made[r];
+      b.devValid = true;
+      b.hostValid = false;
+      b.dropped = false;
+    });
+  }
+
+  /** The argument for host values, copied now because the run happens later. */
+  private hostCopy(buf: Buf, dims: readonly number[]): Float32Array | Input {
+    const copy = this.read(buf).slice();
+    return dims.length === 1 ? copy : new Input(copy as unknown as number[], [...dims] as [number, number]);
+  }
+
+  override async flush(): Promise<void> {
+    while (this.queue.length > 0) {
+      const op = this.queue.shift() as () => Promise<void> | void;
+      try {
+        await op();
+      } catch (e) {
+        this.queue.length = 0;
+        throw e;
+      }
+    }
+  }
+
+  override async readAsync(buf: Buf): Promise<Float32Array> {
+    if (buf.hostValid) return buf.host as Float32Array;
+    await this.flush();
+    if (!buf.host) buf.host = new Float32Array(buf.length);
+    const pending = buf.dev as Pending | null;
+    if (buf.devValid && pending?.handle) copyResult(await pending.handle.toArray(), buf.host);
+    buf.hostValid = true;
+    return buf.host;
+  }
+
+  protected download(): void {
+    throw new UnsupportedError(
+      `${this.where}: gpu.js mode "webgpu" reads device memory back asynchronously only: use stepAsync, exportStateAsync, readAsync, syncAsync or disposeAsync`,
+    );
+  }
+
+  protected override releaseDevice(buf: Buf): void {
+    const pending = buf.dev as Pending | null;
+    if (pending) {
+      this.liveBuffers--;
+      this.queue.push(() => pending.handle?.delete());
+    }
+    super.releaseDevice(buf);
+  }
+
+  override destroy(): Promise<void> {
+    return this.flush()
+      .catch(() => undefined)
+      .then(() => super.destroy());
+  }
+}
+
 /** Builds the device for a gpu.js mode. */
 export function makeDevice(gpu: GPU, requested: GpujsMode, mode: GpujsActualMode, where: string): Device {
   switch (mode) {
@@ -466,6 +596,8 @@ export function makeDevice(gpu: GPU, requested: GpujsMode, mode: GpujsActualMode
     case 'webgl':
     case 'webgl2':
       return new GlDevice(gpu, requested, mode, where);
+    case 'webgpu':
+      return new WebGpuDevice(gpu, requested, mode, where);
     default:
       throw new UnsupportedError(`${where}: gpu.js mode "${mode}" is not supported by this backend`);
   }

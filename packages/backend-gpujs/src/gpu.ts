@@ -83,11 +83,6 @@ export function createGpu(mode: GpujsMode, where: string): GPU {
   if (!GPUJS_MODES.includes(mode)) {
     throw new UnsupportedError(`${where}: mode ${show(mode)} is not a gpu.js mode; use one of ${GPUJS_MODES.map((m) => `"${m}"`).join(', ')}`);
   }
-  if (mode === 'webgpu') {
-    throw new UnsupportedError(
-      `${where}: mode "webgpu" is not implemented by @descent/backend-gpujs: gpu.js's webgpu kernels read back asynchronously and the optimizer step is synchronous (known gap; use webgl2 in a browser)`,
-    );
-  }
   try {
     return mode === 'auto' ? new GPU() : new GPU({ mode });
   } catch (e) {

@@ -1,3 +1,4 @@
+import type { Work } from '@descent/core';
 import type { Program } from './program.js';
 
 /**
@@ -30,19 +31,26 @@ export interface GpujsKernelContext<O> {
   run(program: Program, values?: Readonly<Record<string, number>>): void;
   /**
    * Σx² of a buffer: float32 partial sums over blocks of {@link SUM_BLOCK} elements on the device, added in
-   * Float64 on the host.
+   * Float64 on the host. A {@link Work}, because it reads back: `const s = yield* ctx.sumSquares('param')`.
    */
-  sumSquares(buffer: string): number;
-  /** A host copy of a buffer's values (a readback on devices with their own memory), for host-side Float64 work. */
-  read(buffer: string): Float64Array;
+  sumSquares(buffer: string): Work<number>;
+  /**
+   * A host copy of a buffer's values (a readback on devices with their own memory), for host-side Float64 work:
+   * `const h = yield* ctx.read('precond0')`.
+   */
+  read(buffer: string): Work<Float64Array>;
   /** Replaces a buffer's values from the host (rounded to float32); a name that is no buffer yet makes a flat temporary. */
   write(buffer: string, values: ArrayLike<number>): void;
 }
 
-/** The gpu.js implementation of one optimizer. */
+/**
+ * The gpu.js implementation of one optimizer. An update that reads values back (a norm, a matrix for a host
+ * eigendecomposition) is a generator function (`*update(ctx)`) and reads through `yield*`, so that the same code
+ * runs synchronously where readbacks are synchronous and with awaits on WebGPU; the others return nothing.
+ */
 export interface GpujsKernel<O = never> {
   /** One update of one parameter. */
-  update(ctx: GpujsKernelContext<O>): void;
+  update(ctx: GpujsKernelContext<O>): void | Work;
   /**
    * For optimizers whose definition has `evaluationPoint` (NAG): writes the point at which `step(closure)`
    * evaluates the gradient into the temporary buffer `point`.

@@ -1,3 +1,4 @@
+import type { Work } from '@descent/core';
 import type { GpujsKernelContext } from './kernel.js';
 import type { Program } from './program.js';
 
@@ -80,16 +81,16 @@ export function transposeProgram(x: string, r: number, c: number, dest: string):
  * the smaller one), then X ← a·X + (b·A + c·A²)·X with A = X·Xᵀ. Returns the name of the buffer holding the result
  * in the layout of G (row-major `rows × cols`).
  */
-export function newtonSchulzDevice(
+export function* newtonSchulzDevice(
   ctx: GpujsKernelContext<unknown>,
   source: string,
   rows: number,
   cols: number,
   o: { readonly coefficients: readonly [number, number, number]; readonly steps: number; readonly eps: number },
-): string {
+): Work<string> {
   const tall = rows > cols;
   const [r, c] = tall ? [cols, rows] : [rows, cols];
-  const denominator = Math.sqrt(ctx.sumSquares(source)) + o.eps;
+  const denominator = Math.sqrt(yield* ctx.sumSquares(source)) + o.eps;
   ctx.run(normalizedProgram(source, rows, cols, 'nsX'), { denominator });
   const [a, b, cc] = o.coefficients;
   for (let j = 0; j < o.steps; j++) {

@@ -1,4 +1,5 @@
 import {
+  DescentError,
   OptimizerBase,
   ParamError,
   UnsupportedError,
@@ -12,10 +13,13 @@ import {
   type NamedTensors,
   type OptimizerSpec,
   type ParamRecord,
+  type PortableState,
+  type StepOutcome,
+  type Work,
   unitLayout,
 } from '@descent/core';
 import type { GPU } from 'gpu.js';
-import { Buf, makeDevice, programKey, type Compiled, type Device } from './device.js';
+import { Buf, Readback, makeDevice, programKey, readback, type Compiled, type Device } from './device.js';
 import { createGpu, kernelMode, type GpujsActualMode, type GpujsMode } from './gpu.js';
 import { elementwise, type GpujsKernel, type GpujsKernelContext } from './kernel.js';
 import { kernels } from './kernels/index.js';
@@ -91,6 +95,14 @@ class DeviceGradient implements Float32Tensor {
     return this.device.read(this.buf);
   }
 }
+
+/** A buffer's values as Float64, read back inside a {@link Work}. */
+function* readback64(buf: Buf): Work<Float64Array> {
+  return Float64Array.from(yield* readback(buf));
+}
+
+/** The request to run everything a device queued (webgpu). */
+const FLUSH = Symbol('flush');
 
 /** One parameter's buffers, compiled programs and host-side step state. */
 class ParamRuntime {
@@ -177,12 +189,12 @@ class ParamRuntime {
     this.device.run(c, arrays, scalars, outputs);
   }
 
-  reduce(buffer: string, reduction: Reduction): number {
+  *reduce(buffer: string, reduction: Reduction): Work<number> {
     const n = this.buffer(buffer).length;
     if (n === 0) return 0;
     const dest = `partials_${buffer}`;
     this.run(reductionProgram(buffer, n, reduction, dest), typeof reduction === 'object' ? { p: reduction.sumAbsPow } : {});
-    return combinePartials(this.device.read(this.buffer(dest)), reduction);
+    return combinePartials(yield* readback(this.buffer(dest)), reduction);
   }
 
   context<O>(options: O, shape: readonly number[]): GpujsKernelContext<O> {
@@ -195,7 +207,7 @@ class ParamRuntime {
       scalars: this.scalars,
       run: (program, values) => this.run(program, values),
       sumSquares: (buffer) => this.reduce(buffer, 'sumSquares'),
-      read: (buffer) => Float64Array.from(this.device.read(this.buffer(buffer))),
+      read: (buffer) => readback64(this.buffer(buffer)),
       write: (buffer, values) => {
         const b = this.writable(buffer, values.length);
         if (!b.host) b.host = new Float32Array(b.length);
@@ -229,7 +241,11 @@ export class GpujsOptimizer<O extends object = Record<string, unknown>> extends 
   private readonly kernel: GpujsKernel<O>;
   private readonly live = new Map<string, ParamRuntime>();
 
-  constructor(spec: OptimizerSpec<O>, params: NamedTensors<Float32Tensor>, create: GpujsCreateOptions<O> = {}) {
+  /**
+   * Prefer {@link createGpujs} (or {@link createGpujsAsync} for webgpu). `probed` is how `createGpujsAsync` hands over
+   * a webgpu `GPU` whose mode it already checked asynchronously.
+   */
+  constructor(spec: OptimizerSpec<O>, params: NamedTensors<Float32Tensor>, create: GpujsCreateOptions<O> = {}, probed?: { gpu: GPU; mode: GpujsActualMode }) {
     const where = spec?.name ?? 'optimizer';
     if (create === null || typeof create !== 'object') throw new ParamError(`${where}: options must be an object, got ${show(create)}`);
     for (const key of Object.keys(create)) {
@@ -253,8 +269,13 @@ export class GpujsOptimizer<O extends object = Record<string, unknown>> extends 
     }
 
     this.requestedMode = create.mode ?? 'auto';
-    const gpu = createGpu(this.requestedMode, where);
-    const mode = probeMode(gpu, where);
+    if (this.requestedMode === 'webgpu' && !probed) {
+      throw new UnsupportedError(
+        `${where}: gpu.js mode "webgpu" reads back asynchronously: create the optimizer with await createGpujsAsync(spec, params, { mode: "webgpu" }) and step it with await opt.stepAsync(grads)`,
+      );
+    }
+    const gpu = probed?.gpu ?? createGpu(this.requestedMode, where);
+    const mode = probed?.mode ?? probeMode(gpu, where);
     if (this.requestedMode !== 'auto' && mode !== this.requestedMode) {
       void gpu.destroy();
       throw new UnsupportedError(`${where}: gpu.js mode "${this.requestedMode}" was asked for but gpu.js runs kernels on "${mode}"`);
@@ -290,9 +311,67 @@ export class GpujsOptimizer<O extends object = Record<string, unknown>> extends 
     return this.device.path;
   }
 
-  /** Counters: gpu.js kernels compiled, kernel runs, and (GL) textures alive. */
+  /** Counters: gpu.js kernels compiled, kernel runs, and device buffers alive (GL textures, WebGPU storage buffers). */
   stats(): { kernels: number; runs: number; liveTextures: number } {
-    return { kernels: this.device.kernelCount, runs: this.device.runCount, liveTextures: (this.device as { liveTextures?: number }).liveTextures ?? 0 };
+    const d = this.device as { liveTextures?: number; liveBuffers?: number };
+    return { kernels: this.device.kernelCount, runs: this.device.runCount, liveTextures: d.liveTextures ?? d.liveBuffers ?? 0 };
+  }
+
+  /** Refuses a synchronous call on webgpu, before anything changes. */
+  private assertSyncReads(call: string, instead: string): void {
+    if (!this.device.readsSync) {
+      throw new UnsupportedError(`${this.where}: ${call}: gpu.js mode "webgpu" reads back asynchronously; use await opt.${instead}`);
+    }
+  }
+
+  override step(grads: Parameters<OptimizerBase<Float32Tensor, O>['step']>[0]): StepOutcome {
+    this.assertLive();
+    this.assertSyncReads('step', 'stepAsync(grads)');
+    return super.step(grads);
+  }
+
+  override exportState(): PortableState {
+    this.assertLive();
+    this.assertSyncReads('exportState', 'exportStateAsync()');
+    return super.exportState();
+  }
+
+  /** {@link read} on any mode, webgpu included. */
+  readAsync(name: string): Promise<Float32Array> {
+    try {
+      this.assertLive();
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    const rt = this.live.get(name);
+    if (!rt) return Promise.reject(new ParamError(`${this.where}: unknown parameter ${show(name)}`));
+    return this.runWorkAsync('readAsync', readback(rt.param)).then(() => rt.tensor.data);
+  }
+
+  /** {@link sync} on any mode, webgpu included: every parameter's `data` brought up to date. */
+  syncAsync(): Promise<void> {
+    try {
+      this.assertLive();
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return this.runWorkAsync('syncAsync', this.syncWork());
+  }
+
+  private *syncWork(): Work {
+    for (const rt of this.live.values()) yield* readback(rt.param);
+  }
+
+  /**
+   * {@link dispose} on any mode: under `device` residency the final values are first brought into the parameters'
+   * `data` (asynchronously on webgpu, where the synchronous `dispose` refuses while values are on the device only);
+   * resolves once gpu.js has released everything.
+   */
+  async disposeAsync(): Promise<void> {
+    if (this.isDisposed) return;
+    if (this.residency === 'device') await this.syncAsync();
+    this.dispose();
+    await this.released;
   }
 
   /** The parameter tensors, brought up to date. */
@@ -348,11 +427,15 @@ export class GpujsOptimizer<O extends object = Record<string, unknown>> extends 
   }
 
   protected evaluationPoint(): ReadonlyMap<string, Float32Tensor> {
+    return this.runWork(this.evaluationPointWork());
+  }
+
+  protected override *evaluationPointWork(): Work<ReadonlyMap<string, Float32Tensor>> {
     const out = new Map<string, Float32Tensor>();
     for (const [name, rt] of this.live) {
       const r = this.records.get(name)!;
       if (!this.kernel.evaluationPoint) {
-        this.device.read(rt.param);
+        yield* readback(rt.param);
         out.set(name, rt.tensor);
         continue;
       }
@@ -362,12 +445,16 @@ export class GpujsOptimizer<O extends object = Record<string, unknown>> extends 
       }
       if (this.residency === 'host') this.device.hostWritten(rt.param);
       this.kernel.evaluationPoint(rt.context(r.options(), r.shape));
-      out.set(name, { shape: r.shape, data: Float32Array.from(this.device.read(rt.buffer('point'))) });
+      out.set(name, { shape: r.shape, data: Float32Array.from(yield* readback(rt.buffer('point'))) });
     }
     return out;
   }
 
   protected applyStep(grads: ReadonlyMap<string, Float32Tensor>): void {
+    this.runWork(this.applyStepWork(grads));
+  }
+
+  protected override *applyStepWork(grads: ReadonlyMap<string, Float32Tensor>): Work {
     for (const [name, grad] of grads) {
       const rt = this.live.get(name)!;
       const r = this.records.get(name)!;
@@ -378,7 +465,8 @@ export class GpujsOptimizer<O extends object = Record<string, unknown>> extends 
         // An empty parameter: nothing for the device, but its state may not be empty (Shampoo's preconditioners of a
         // [2, 0] tensor) and host scalars move on, so the Float64 definition runs on copies of the slots.
         const empty = new Float64Array(0);
-        const slots = Object.fromEntries(r.slots.map((s) => [s.name, Float64Array.from(this.device.read(rt.slots.get(s.name)!))]));
+        const slots: Record<string, Float64Array> = {};
+        for (const s of r.slots) slots[s.name] = yield* readback64(rt.slots.get(s.name)!);
         this.def.update({ name, options, shape: r.shape, param: empty, grad: empty, slots, scalars: rt.scalars, step: rt.step });
         for (const s of r.slots) {
           const b = rt.slots.get(s.name)!;
@@ -391,8 +479,9 @@ export class GpujsOptimizer<O extends object = Record<string, unknown>> extends 
       rt.grad = grad instanceof DeviceGradient ? grad.buf : new Buf(rt.size, [rt.size], grad.data);
       try {
         if (this.residency === 'host') this.device.hostWritten(rt.param);
-        this.kernel.update(rt.context(options, r.shape));
-        if (this.residency === 'host') this.device.read(rt.param);
+        const work = this.kernel.update(rt.context(options, r.shape));
+        if (work) yield* work;
+        if (this.residency === 'host') yield* readback(rt.param);
       } finally {
         if (own) this.device.free(rt.grad);
         rt.grad = null;
@@ -413,6 +502,10 @@ export class GpujsOptimizer<O extends object = Record<string, unknown>> extends 
   }
 
   protected transformGradients(grads: ReadonlyMap<string, Float32Tensor>): Map<string, Float32Tensor> {
+    return this.runWork(this.transformWork(grads));
+  }
+
+  protected override *transformWork(grads: ReadonlyMap<string, Float32Tensor>): Work<Map<string, Float32Tensor>> {
     const current = new Map<string, Buf>();
     for (const [name, g] of grads) current.set(name, new Buf(g.data.length, [g.data.length], g.data));
     const made = new Set<Buf>();
@@ -426,6 +519,17 @@ export class GpujsOptimizer<O extends object = Record<string, unknown>> extends 
         rt.grad = null;
       }
     };
+    /** `withGrad` for a {@link Work}: the gradient stays bound while it waits for readbacks. */
+    const live = this.live;
+    function* withGradWork<T>(name: string, f: (rt: ParamRuntime) => Work<T>): Work<T> {
+      const rt = live.get(name)!;
+      rt.grad = current.get(name)!;
+      try {
+        return yield* f(rt);
+      } finally {
+        rt.grad = null;
+      }
+    }
     /** Runs a program writing the new gradient into a fresh buffer, which replaces the current one. */
     const replace = (name: string, program: (rt: ParamRuntime, dest: string) => Program, values: Readonly<Record<string, number>>) =>
       withGrad(name, (rt) => {
@@ -441,16 +545,16 @@ export class GpujsOptimizer<O extends object = Record<string, unknown>> extends 
     const env: TransformEnv = {
       names: [...grads.keys()].filter((n) => this.live.get(n)!.size > 0),
       shape: (name) => this.records.get(name)!.shape,
-      reduce: (name, reduction) => withGrad(name, (rt) => rt.reduce('grad', reduction)),
+      reduce: (name, reduction) => withGradWork(name, (rt) => rt.reduce('grad', reduction)),
       map: (name, body, values) =>
         replace(name, (rt, dest) => elementwise(rt.size, { reads: { g: 'grad' }, scalars: Object.keys(values), body, writes: { [dest]: 'g' } }), values),
       unitSums: (name, of, kind) =>
-        withGrad(name, (rt) => {
-          const { units, size } = unitLayout(this.records.get(name)!.shape);
+        withGradWork(name, function* (rt) {
+          const { units, size } = unitLayout(rt.tensor.shape);
           const out = new Float64Array(units);
           if (size === 0) return out;
           rt.run(unitReductionProgram(of, units, size, kind, 'unitPartials'));
-          const partials = this.device.read(rt.buffer('unitPartials'));
+          const partials = yield* readback(rt.buffer('unitPartials'));
           const blocks = partials.length / units;
           for (let u = 0; u < units; u++) for (let b = 0; b < blocks; b++) out[u] = (out[u] as number) + (partials[u * blocks + b] as number);
           return out;
@@ -474,7 +578,10 @@ export class GpujsOptimizer<O extends object = Record<string, unknown>> extends 
       },
     };
     if (this.residency === 'host') for (const name of env.names) this.device.hostWritten(this.live.get(name)!.param);
-    for (const t of this.spec.transforms ?? []) transformKernels[t.name]!(t.options, env);
+    for (const t of this.spec.transforms ?? []) {
+      const work = transformKernels[t.name]!(t.options, env);
+      if (work) yield* work;
+    }
     const out = new Map<string, Float32Tensor>();
     for (const [name, g] of grads) {
       const b = current.get(name)!;
@@ -488,6 +595,10 @@ export class GpujsOptimizer<O extends object = Record<string, unknown>> extends 
   }
 
   protected syncLookahead(alpha: number): void {
+    this.runWork(this.syncLookaheadWork(alpha));
+  }
+
+  protected override *syncLookaheadWork(alpha: number): Work {
     for (const rt of this.live.values()) {
       if (rt.size === 0) continue;
       if (this.residency === 'host') this.device.hostWritten(rt.param);
@@ -500,15 +611,39 @@ export class GpujsOptimizer<O extends object = Record<string, unknown>> extends 
         }),
         { alpha },
       );
-      if (this.residency === 'host') this.device.read(rt.param);
+      if (this.residency === 'host') yield* readback(rt.param);
     }
   }
 
   protected readParamState(name: string): DecodedParamState {
+    return this.runWork(this.readParamStateWork(name));
+  }
+
+  protected override *readParamStateWork(name: string): Work<DecodedParamState> {
     const rt = this.live.get(name)!;
     const slots: Record<string, Float64Array> = {};
-    for (const [slot, b] of rt.slots) slots[slot] = Float64Array.from(this.device.read(b));
+    for (const [slot, b] of rt.slots) slots[slot] = yield* readback64(b);
     return { step: rt.step, scalars: { ...rt.scalars }, slots };
+  }
+
+  /** Answers a kernel's readback synchronously (every mode but webgpu). */
+  protected override answer(request: unknown): unknown {
+    if (request instanceof Readback) return this.device.read(request.buf);
+    if (request === FLUSH) return undefined;
+    return super.answer(request);
+  }
+
+  protected override answerAsync(request: unknown): Promise<unknown> {
+    if (request instanceof Readback) return this.device.readAsync(request.buf);
+    if (request === FLUSH) return this.device.flush();
+    return super.answerAsync(request);
+  }
+
+  /** On webgpu, a step ends once its queued runs were submitted, so that their errors belong to this step. */
+  protected override *stepWork(grads: Parameters<OptimizerBase<Float32Tensor, O>['stepAsync']>[0]): Work<StepOutcome> {
+    const outcome = yield* super.stepWork(grads);
+    if (!this.device.readsSync) yield FLUSH;
+    return outcome;
   }
 
   protected writeState(states: ReadonlyMap<string, DecodedParamState>): void {
@@ -544,6 +679,56 @@ function probeMode(gpu: GPU, where: string): GpujsActualMode {
     throw new UnsupportedError(`${where}: gpu.js mode "${ran}" computed a wrong probe result (${Array.from(out).join(', ')}); it cannot be used`);
   }
   return ran;
+}
+
+/** {@link probeMode} for gpu.js's webgpu backend, whose kernels return Promises. */
+async function probeModeAsync(gpu: GPU, where: string): Promise<GpujsActualMode> {
+  const probe = gpu.createKernel('function (a) { return a[this.thread.x] * 2.0; }', { output: [4], precision: 'single' } as never);
+  let out: ArrayLike<number>;
+  try {
+    out = await (probe as unknown as (a: Float32Array) => Promise<ArrayLike<number>>)(Float32Array.of(1, 2, 3, 4));
+  } catch (e) {
+    (probe as unknown as { destroy(): void }).destroy();
+    throw new UnsupportedError(`${where}: gpu.js mode "webgpu" could not run a kernel: ${(e as Error).message}`);
+  }
+  const ran = kernelMode(probe.kernel);
+  (probe as unknown as { destroy(): void }).destroy();
+  if (ran !== 'webgpu') throw new UnsupportedError(`${where}: gpu.js mode "webgpu" was asked for but gpu.js ran its probe kernel on "${ran}"`);
+  if (![2, 4, 6, 8].every((x, i) => out[i] === x)) {
+    throw new UnsupportedError(`${where}: gpu.js mode "webgpu" computed a wrong probe result (${Array.from(out).join(', ')}); it cannot be used`);
+  }
+  return ran;
+}
+
+/**
+ * {@link createGpujs} for every mode, webgpu included: gpu.js acquires a WebGPU device and builds kernels
+ * asynchronously, so `mode: "webgpu"` needs this function; other modes resolve to what `createGpujs` returns.
+ * On webgpu, step with `await opt.stepAsync(grads)` and read with `readAsync`, `syncAsync`, `exportStateAsync`,
+ * `disposeAsync` (the synchronous calls are refused: a browser cannot read GPU memory back synchronously).
+ *
+ * @example
+ * ```ts
+ * const opt = await createGpujsAsync(adam({ lr: 1e-3 }), { w }, { mode: 'webgpu' });
+ * for (const g of gradients) await opt.stepAsync({ w: g });
+ * await opt.syncAsync(); // w.data now holds the trained values
+ * await opt.disposeAsync();
+ * ```
+ */
+export async function createGpujsAsync<O extends object>(
+  spec: OptimizerSpec<O>,
+  params: NamedTensors<Float32Tensor>,
+  create?: GpujsCreateOptions<O>,
+): Promise<GpujsOptimizer<O>> {
+  if (create?.mode !== 'webgpu') return createGpujs(spec, params, create);
+  const where = spec?.name ?? 'optimizer';
+  const gpu = createGpu('webgpu', where);
+  try {
+    const mode = await probeModeAsync(gpu, where);
+    return new GpujsOptimizer(spec, params, create, { gpu, mode });
+  } catch (e) {
+    void gpu.destroy();
+    throw e;
+  }
 }
 
 /**

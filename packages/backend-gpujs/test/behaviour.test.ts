@@ -84,7 +84,9 @@ describe('modes', () => {
   it('refuses modes gpu.js cannot give here, saying why', () => {
     const w = t32([3], [1, 2, 3]);
     expect(() => createGpujs(sgd(), { w }, { mode: 'webgl2' })).toThrow(/mode "webgl2" is not available here: webgl2 needs a browser/);
-    expect(() => createGpujs(sgd(), { w }, { mode: 'webgpu' })).toThrow(/mode "webgpu" is not implemented by @descent\/backend-gpujs/);
+    expect(() => createGpujs(sgd(), { w }, { mode: 'webgpu' })).toThrow(
+      'sgd: gpu.js mode "webgpu" reads back asynchronously: create the optimizer with await createGpujsAsync(spec, params, { mode: "webgpu" }) and step it with await opt.stepAsync(grads)',
+    );
     expect(() => createGpujs(sgd(), { w }, { mode: 'metal' as never })).toThrow(/mode "metal" is not a gpu.js mode/);
     const gl = headlessglProblem();
     if (gl) expect(gl).toMatch(/mode "headlessgl" is not available here: the optional "gl" package/);

@@ -265,6 +265,11 @@ export abstract class OptimizerBase<T, O extends object = Record<string, unknown
     return this.skipped;
   }
 
+  /** Whether {@link dispose} has run. */
+  protected get isDisposed(): boolean {
+    return this.disposed;
+  }
+
   protected get where(): string {
     return this.def.name;
   }
@@ -339,6 +344,10 @@ export abstract class OptimizerBase<T, O extends object = Record<string, unknown
 
   protected *readParamStateWork(name: string): Work<DecodedParamState> {
     return this.readParamState(name);
+  }
+
+  protected *syncLookaheadWork(alpha: number): Work {
+    this.syncLookahead(alpha);
   }
 
   /** Answers a request of a {@link Work} synchronously. By default there are none. */
@@ -463,7 +472,7 @@ export abstract class OptimizerBase<T, O extends object = Record<string, unknown
     }
     this.steps++;
     const la = this.spec.lookahead;
-    if (la && this.steps % la.k === 0) this.syncLookahead(la.alpha);
+    if (la && this.steps % la.k === 0) yield* this.syncLookaheadWork(la.alpha);
     return 'applied';
   }
 

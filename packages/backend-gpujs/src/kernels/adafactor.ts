@@ -14,12 +14,12 @@ const pyMax = (a: number, b: number): number => (b > a ? b : a);
  * per-batch mean of R (n values per batch), α_t and the update's scale.
  */
 export const adafactorKernel: GpujsKernel<AdafactorOptions> = {
-  update(ctx) {
+  *update(ctx) {
     const { options: o, shape, size, step: t } = ctx;
     const [eps1, eps2] = o.eps;
     const w = t ** o.beta2Decay;
     const rho = Math.min(o.lr, 1 / Math.sqrt(t));
-    const alpha = pyMax(eps2, Math.sqrt(ctx.sumSquares('param')) / Math.sqrt(size)) * rho;
+    const alpha = pyMax(eps2, Math.sqrt(yield* ctx.sumSquares('param')) / Math.sqrt(size)) * rho;
     const lerp = { w, wComplement: 1 - w };
     const sign = o.maximize ? '-' : '';
     const k = shape.length;
@@ -55,7 +55,7 @@ const v = ${lerpSource('old', 'mean', w, 'w', 'wComplement')};`,
         },
         lerp,
       );
-      const R = ctx.read('rowVar');
+      const R = yield* ctx.read('rowVar');
       const rowMean = new Float64Array(batches);
       for (let b = 0; b < batches; b++) {
         let sum = 0;
@@ -94,7 +94,7 @@ const u = g / Math.sqrt(Math.max(variance, eps1Sq));`,
         { ...lerp, eps1Sq: eps1 * eps1 },
       );
     }
-    const denom = pyMax(1, Math.sqrt(ctx.sumSquares('adafactorU')) / (Math.sqrt(size) * o.d));
+    const denom = pyMax(1, Math.sqrt(yield* ctx.sumSquares('adafactorU')) / (Math.sqrt(size) * o.d));
     const values: Record<string, number> = { stepSize: alpha / denom };
     if (o.weightDecay !== 0) values.decay = 1 - o.lr * o.weightDecay;
     ctx.run(

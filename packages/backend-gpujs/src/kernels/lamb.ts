@@ -7,11 +7,11 @@ import { elementwise, type GpujsKernel } from '../kernel.js';
  * followed by the reduction ‖u‖², and θ − (η·s·r)·u. Norms and the trust ratio are Float64 host scalars.
  */
 export const lambKernel: GpujsKernel<LambOptions> = {
-  update({ options: o, size, step: t, run, sumSquares }) {
+  *update({ options: o, size, step: t, run, sumSquares }) {
     const [beta1, beta2] = o.betas;
     const s = o.debias ? Math.sqrt(1 - beta2 ** t) / (1 - beta1 ** t) : 1;
     const stepSize = o.lr * s;
-    const weightNorm = Math.min(Math.max(Math.sqrt(sumSquares('param')), 0), o.clampValue);
+    const weightNorm = Math.min(Math.max(Math.sqrt(yield* sumSquares('param')), 0), o.clampValue);
 
     const values: Record<string, number> = { beta1, oneMinusBeta1: 1 - beta1, beta2, oneMinusBeta2: 1 - beta2, eps: o.eps };
     if (o.weightDecay !== 0) values.weightDecay = o.weightDecay;
@@ -27,7 +27,7 @@ ${o.weightDecay !== 0 ? 'u = u + weightDecay * theta;' : ''}`,
       }),
       values,
     );
-    const adamNorm = Math.sqrt(sumSquares('update'));
+    const adamNorm = Math.sqrt(yield* sumSquares('update'));
 
     let trustRatio = weightNorm === 0 || adamNorm === 0 ? 1 : weightNorm / adamNorm;
     if (o.adam) trustRatio = 1;

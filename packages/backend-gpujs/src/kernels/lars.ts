@@ -7,12 +7,12 @@ import { elementwise, same, type GpujsKernel } from '../kernel.js';
  * host scalar. The momentum buffer follows SGD's first-step rule through host scalars, as in `sgd.ts`.
  */
 export const larsKernel: GpujsKernel<LarsOptions> = {
-  update({ options: o, size, step: t, run, sumSquares }) {
+  *update({ options: o, size, step: t, run, sumSquares }) {
     const adapt = o.weightDecay !== 0 || o.alwaysAdapt;
     let r = 1;
     if (adapt) {
-      const wNorm = Math.sqrt(sumSquares('param'));
-      const gNorm = Math.sqrt(sumSquares('grad'));
+      const wNorm = Math.sqrt(yield* sumSquares('param'));
+      const gNorm = Math.sqrt(yield* sumSquares('grad'));
       if (wNorm > 0 && gNorm > 0) r = (o.trustCoefficient * wNorm) / (gNorm + wNorm * o.weightDecay + o.eps);
       if (o.trustClip) r = Math.min(r / o.lr, 1);
     }

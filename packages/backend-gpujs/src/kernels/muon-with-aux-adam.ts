@@ -8,10 +8,10 @@ import { lerpSource, muonApply, muonUpdateDevice } from './muon.js';
  * decoupled decay as Float64 host scalars).
  */
 export const muonWithAuxAdamKernel: GpujsKernel<MuonWithAuxAdamOptions> = {
-  update(ctx) {
+  *update(ctx) {
     const o = ctx.options;
     if (muonRoute(o.use, ctx.shape) === 'muon') {
-      const { orthogonal, scale } = muonUpdateDevice(ctx as GpujsKernelContext<unknown>, o);
+      const { orthogonal, scale } = yield* muonUpdateDevice(ctx as GpujsKernelContext<unknown>, o);
       muonApply(ctx as GpujsKernelContext<unknown>, orthogonal, o.lr, o.weightDecay, scale);
       return;
     }

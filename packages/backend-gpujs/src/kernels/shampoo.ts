@@ -45,7 +45,7 @@ for (let b = 0; b < ${d}; b++) {
  * is O(dᵢ³) on the host per refresh, plus a d × d readback and upload per mode.
  */
 export const shampooKernel: GpujsKernel<ShampooOptions> = {
-  update(ctx) {
+  *update(ctx) {
     const { options: o, shape, size: n, step: t } = ctx;
     const k = shape.length;
     const momentum = o.momentum > 0;
@@ -76,7 +76,7 @@ export const shampooKernel: GpujsKernel<ShampooOptions> = {
       const { outer, d, inner } = modeSizes(shape, i);
       ctx.run(modeGramProgram(`precond${i}`, o.statistics === 'paper' ? 'shampooX' : x, n, outer, d, inner));
       if (refresh) {
-        const h = ctx.read(`precond${i}`);
+        const h = yield* ctx.read(`precond${i}`);
         const root = o.inverseRoot === 'eigh' ? inverseRootEigh(h, d, p) : inverseRootNewtonSchulz(h, d, p, { steps: o.iterSteps, eps: o.iterEps });
         ctx.write(`invPrecond${i}`, root);
       }
