@@ -1,5 +1,4 @@
 import {
-  DescentError,
   OptimizerBase,
   ParamError,
   UnsupportedError,

@@ -266,7 +266,7 @@ describe.each(BEHAVIOUR_MODES)('behaviour on %s', (mode) => {
     opt.dispose();
   });
 
-  it('lookahead and every transform (clipGradNorm 2, ∞, 3; clipGradValue; centralize; adaptiveClip; softClip) agree with the reference step by step', () => {
+  it('lookahead and every transform (clipGradNorm 2, ∞, 3; clipGradValue; centralize; adaptiveClip; softClip) agree with the reference step by step', async () => {
     const specs: Array<[OptimizerSpec, 'elementwise' | 'tensor']> = [
       [lookahead(adam({ lr: Math.fround(0.05) }), { k: 3, alpha: Math.fround(0.5) }), 'elementwise'],
       [withTransforms(sgd({ lr: Math.fround(0.1), momentum: Math.fround(0.9) }), clipGradNorm({ maxNorm: Math.fround(0.5) })), 'tensor'],
@@ -278,7 +278,7 @@ describe.each(BEHAVIOUR_MODES)('behaviour on %s', (mode) => {
       [withTransforms(sgd({ lr: Math.fround(0.1) }), softClip(), clipGradValue({ clipValue: Math.fround(0.5) })), 'tensor'],
     ];
     for (const [spec, kind] of specs) {
-      const result = compareStepwise(spec as OptimizerSpec<object>, { mode, kind, shapes: DEFAULT_SHAPES, steps: 7, seed: 3 });
+      const result = await compareStepwise(spec as OptimizerSpec<object>, { mode, kind, shapes: DEFAULT_SHAPES, steps: 7, seed: 3 });
       expect(result.mismatches, JSON.stringify(spec)).toEqual([]);
       result.opt.dispose();
     }

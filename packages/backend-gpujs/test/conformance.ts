@@ -2,13 +2,15 @@ import { describe } from 'vitest';
 import { describeConformance } from '@descent/conformance/vitest';
 import type { BackendOptimizer, ConformanceBackend } from '@descent/conformance';
 import { definitions } from '@descent/core';
-import { createGpujs, knownGaps, supportedOptimizers, supportedTransforms, type Float32Tensor, type GpujsActualMode } from '../src/index.js';
+import { createGpujs, createGpujsAsync, knownGaps, supportedOptimizers, supportedTransforms, type Float32Tensor, type GpujsActualMode } from '../src/index.js';
 import { unavailableMode } from './helpers.js';
 
 const isGl = (mode: GpujsActualMode): boolean => mode === 'headlessgl' || mode === 'webgl' || mode === 'webgl2';
+/** GL and WebGPU: shaders on a GPU (or SwiftShader), with the same relaxed float rules and NaN handling. */
+const isShader = (mode: GpujsActualMode): boolean => isGl(mode) || mode === 'webgpu';
 
 /**
- * On GL, NaN does not survive GLSL's `max`, `min`, `clamp` and `atan` (see `quirks.test.ts`): a NaN gradient under
+ * On GL (and WebGPU: WGSL lets implementations assume no NaN or ∞, and SwiftShader's max(NaN, 1) is 1), NaN does not survive GLSL's `max`, `min`, `clamp` and `atan` (see `quirks.test.ts`): a NaN gradient under
  * `nonFinite: "apply"` does not reach the parameters as in the reference wherever one of them meets it — AMSGrad's
  * and Adamax's maxima, Adafactor's and Rprop's clamps, Adam-atan2's atan2, and the clipping transforms
  * (clipGradNorm's min(·, 1), clipGradValue's clamp), which the kit puts in front of any optimizer. So the kit's
@@ -31,11 +33,31 @@ export function gpujsBackend(mode: GpujsActualMode): ConformanceBackend {
     name: `gpujs-${mode}`,
     supportedOptimizers,
     supportedTransforms,
-    knownGaps: isGl(mode) ? { ...knownGaps, ...glNonFiniteGaps } : knownGaps,
-    // GL arithmetic is not IEEE-exact (denormals flush, GLSL allows 2.5 ulp for division): the kit's GL figure.
-    ...(isGl(mode) ? { tolerance: { k: 64 } } : {}),
-    create(spec, params, options) {
+    knownGaps: isShader(mode) ? { ...knownGaps, ...glNonFiniteGaps } : knownGaps,
+    // GL and WGSL arithmetic is not IEEE-exact (denormals flush, GLSL allows 2.5 ulp for division, WGSL 2.5 ulp for
+    // division and inverseSqrt): the kit's GL figure.
+    ...(isShader(mode) ? { tolerance: { k: 64 } } : {}),
+    async create(spec, params, options) {
       const named = params.map((p) => [p.name, { shape: [...p.shape], data: Float32Array.from(p.data) }] as const);
+      if (mode === 'webgpu') {
+        // The asynchronous API, the only one webgpu has.
+        const opt = await createGpujsAsync(spec, named, { ...options, mode });
+        const instance: BackendOptimizer = {
+          step(grads) {
+            const g = new Map<string, Float32Tensor | null>();
+            for (const [name, x] of grads) g.set(name, x ? { shape: [...x.shape], data: x.data } : null);
+            return opt.stepAsync(g);
+          },
+          readParams: async () => {
+            await opt.syncAsync();
+            return new Map([...named].map(([name, t]) => [name, t.data]));
+          },
+          exportState: () => opt.exportStateAsync(),
+          importState: (state) => opt.importState(state),
+          dispose: () => opt.disposeAsync(),
+        };
+        return instance;
+      }
       const opt = createGpujs(spec, named, { ...options, mode });
       const instance: BackendOptimizer = {
         step(grads) {

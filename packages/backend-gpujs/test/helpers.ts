@@ -1,6 +1,6 @@
 import { it } from 'vitest';
 import { createReference, tensor, type OptimizerSpec, type PortableState, type Tensor, type GroupConfig } from '@descent/core';
-import { SUM_BLOCK, createGpujs, type Float32Tensor, type GpujsActualMode, type GpujsOptimizer } from '../src/index.js';
+import { SUM_BLOCK, createGpujs, createGpujsAsync, type Float32Tensor, type GpujsActualMode, type GpujsOptimizer } from '../src/index.js';
 
 /** Unit roundoff of float32. */
 export const U = 2 ** -24;
@@ -78,12 +78,12 @@ export function headlessglProblem(): string | undefined {
  * (B − 1)·u for B = {@link SUM_BLOCK}; the norm then carries (B − 1)u/2 and a trust ratio (B − 1)u, which scales
  * the whole update, hence k = B + 32 there.
  *
- * GL backends (headlessgl) may flush denormals and compute division and square roots with a few ulps more error
- * (GLSL ES requires at most 2.5 ulp for division), so their k is doubled.
+ * GL backends (headlessgl, webgl2) and WebGPU may flush denormals and compute division and square roots with a few
+ * ulps more error (GLSL ES and WGSL allow 2.5 ulp for division), so their k is doubled.
  */
 export function kFor(kind: 'elementwise' | 'tensor' | 'matrix', mode: GpujsActualMode): number {
   const base = kind === 'tensor' ? SUM_BLOCK + 32 : 32;
-  return mode === 'headlessgl' || mode === 'webgl' || mode === 'webgl2' ? 2 * base : base;
+  return mode === 'headlessgl' || mode === 'webgl' || mode === 'webgl2' || mode === 'webgpu' ? 2 * base : base;
 }
 
 /**
@@ -133,6 +133,11 @@ export interface CompareOptions<O extends object> {
   readonly ambiguous?: (name: string, before: PortableState, grad: Float32Array, options: O) => Set<number>;
   /** Parameters to give no gradient on some steps (step index → names left out). */
   readonly skip?: (step: number) => readonly string[];
+  /**
+   * Drive the optimizer through the asynchronous API (`createGpujsAsync`, `stepAsync`, `exportStateAsync`,
+   * `readAsync`) instead of the synchronous one. Always on for webgpu, which has no other.
+   */
+  readonly async?: boolean;
 }
 
 /**
@@ -141,10 +146,10 @@ export interface CompareOptions<O extends object> {
  * and parameters into the reference (resync) so that every step is compared from identical inputs.
  * Returns the mismatches (empty when everything is within bounds) and the largest error/bound ratio seen.
  */
-export function compareStepwise<O extends object>(
+export async function compareStepwise<O extends object>(
   spec: OptimizerSpec<O>,
   c: CompareOptions<O>,
-): { mismatches: Mismatch[]; worst: number; opt: GpujsOptimizer<O>; compared: number; skippedElements: number } {
+): Promise<{ mismatches: Mismatch[]; worst: number; opt: GpujsOptimizer<O>; compared: number; skippedElements: number }> {
   const r = rng(c.seed ?? 1);
   const params: Record<string, Float32Tensor> = {};
   const refParams: Record<string, Tensor> = {};
@@ -153,7 +158,11 @@ export function compareStepwise<O extends object>(
     params[name] = { shape, data };
     refParams[name] = tensor(Float64Array.from(data), shape);
   }
-  const opt = createGpujs(spec, params, { mode: c.mode, ...(c.groups ? { groups: c.groups } : {}) });
+  const create = { mode: c.mode, ...(c.groups ? { groups: c.groups } : {}) };
+  const async = c.async || c.mode === 'webgpu';
+  const opt = async ? await createGpujsAsync(spec, params, create) : createGpujs(spec, params, create);
+  const exportState = () => (async ? opt.exportStateAsync() : opt.exportState());
+  const read = async (name: string) => (async ? await opt.readAsync(name) : opt.read(name));
   const ref = createReference(spec, refParams, c.groups ? { groups: c.groups } : {});
   const k = kFor(c.kind, c.mode);
   const mismatches: Mismatch[] = [];
@@ -166,8 +175,9 @@ export function compareStepwise<O extends object>(
     if (!(error <= bound)) mismatches.push({ what, error, bound });
   };
   for (let t = 1; t <= (c.steps ?? 10); t++) {
-    const before = opt.exportState();
-    const paramBefore = Object.fromEntries(Object.keys(params).map((n) => [n, Float64Array.from(opt.read(n))]));
+    const before = await exportState();
+    const paramBefore: Record<string, Float64Array> = {};
+    for (const n of Object.keys(params)) paramBefore[n] = Float64Array.from(await read(n));
     const left = new Set(c.skip?.(t) ?? []);
     const grads: Record<string, Float32Tensor> = {};
     const refGrads: Record<string, Tensor> = {};
@@ -177,12 +187,13 @@ export function compareStepwise<O extends object>(
       grads[name] = { shape, data: g };
       refGrads[name] = tensor(Float64Array.from(g), shape);
     }
-    opt.step(grads);
+    if (async) await opt.stepAsync(grads);
+    else opt.step(grads);
     ref.step(refGrads);
-    const after = opt.exportState();
+    const after = await exportState();
     const refAfter = ref.exportState();
     for (const name of Object.keys(c.shapes)) {
-      const got = opt.read(name);
+      const got = await read(name);
       const want = refParams[name]!.data;
       const old = paramBefore[name]!;
       const options = opt.optionsOf(name) as unknown as O;
@@ -212,7 +223,7 @@ export function compareStepwise<O extends object>(
     }
     // Resync: the reference continues from exactly the float32 state and parameters.
     ref.importState(after);
-    for (const name of Object.keys(c.shapes)) refParams[name]!.data.set(opt.read(name));
+    for (const name of Object.keys(c.shapes)) refParams[name]!.data.set(await read(name));
   }
   return { mismatches, worst, opt, compared, skippedElements };
 }

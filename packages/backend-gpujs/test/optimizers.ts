@@ -12,10 +12,10 @@ export function optimizerSuite(mode: GpujsActualMode, unavailable?: string, limi
     }
     for (const c of cases) {
       const optionSets = c.options.slice(0, limits.optionSets ?? c.options.length);
-      it(`${c.name}: params and every state slot within the bound, ${optionSets.length} option sets`, () => {
+      it(`${c.name}: params and every state slot within the bound, ${optionSets.length} option sets`, async () => {
         let worst = 0;
-        optionSets.forEach((options, k) => {
-          const result = compareStepwise(specOf(c.name, options), {
+        for (const [k, options] of optionSets.entries()) {
+          const result = await compareStepwise(specOf(c.name, options), {
             mode,
             kind: c.kind,
             shapes: c.shapes ?? DEFAULT_SHAPES,
@@ -31,7 +31,7 @@ export function optimizerSuite(mode: GpujsActualMode, unavailable?: string, limi
           expect(result.skippedElements).toBeLessThan(5);
           worst = Math.max(worst, result.worst);
           result.opt.dispose();
-        });
+        }
         // Not trivially loose: some error reaches a measurable fraction of its bound somewhere, or is exactly 0.
         expect(worst).toBeLessThanOrEqual(1);
       });

@@ -8,14 +8,17 @@
  * They are imported through this package's node_modules link: TypeScript then treats them as a dependency's files,
  * outside this package's `rootDir` check (a plain `../../../backend-gpujs/test/…` path fails typecheck with TS6059).
  */
-import { UnsupportedError } from '@descent/core';
-import { createGpujs, supportedOptimizers, type GpujsActualMode, type GpujsMode } from '@descent/backend-gpujs';
+import { GPU } from 'gpu.js';
+import { UnsupportedError, clipGradNorm, withTransforms } from '@descent/core';
+import { createGpujs, createGpujsAsync, supportedOptimizers, type GpujsActualMode, type GpujsMode } from '@descent/backend-gpujs';
 import { checkConformance, type ConformanceOptions } from '@descent/conformance';
 import { DEFAULT_SHAPES, cases, specOf } from '../../node_modules/@descent/backend-gpujs/test/cases.js';
 import { compareStepwise, kFor, type Mismatch } from '../../node_modules/@descent/backend-gpujs/test/helpers.js';
 import { gpujsBackend } from '../../node_modules/@descent/backend-gpujs/test/conformance.js';
 
-const MODE: GpujsActualMode = 'webgl2';
+/** The browser modes of gpu.js this entry runs; `webgl2` unless a call names `webgpu`. */
+type BrowserMode = Extract<GpujsActualMode, 'webgl2' | 'webgpu'>;
+const MODE: BrowserMode = 'webgl2';
 
 export interface OptimizerRun {
   /** `opt.mode` of every option set run: the gpu.js backend its kernels actually ran on. */
@@ -26,7 +29,7 @@ export interface OptimizerRun {
   worst: number;
   compared: number;
   skippedElements: number;
-  /** The bound's k (kFor(kind, 'webgl2')). */
+  /** The bound's k (kFor(kind, mode)). */
   k: number;
   ms: number;
 }
@@ -36,15 +39,15 @@ export function supported(): string[] {
 }
 
 /** The optimizer's first `optionSets` option sets from backend-gpujs's cases, `steps` resynchronised steps each. */
-export async function runOptimizer({ name, optionSets, steps }: { name: string; optionSets: number; steps: number }): Promise<OptimizerRun> {
+export async function runOptimizer({ name, optionSets, steps, mode = MODE }: { name: string; optionSets: number; steps: number; mode?: BrowserMode }): Promise<OptimizerRun> {
   const started = performance.now();
   const c = cases.find((x) => x.name === name);
   if (!c) throw new Error(`backend-gpujs/test/cases.ts has no case for ${JSON.stringify(name)}`);
-  const out: OptimizerRun = { modes: [], optionSets: 0, mismatches: [], worst: 0, compared: 0, skippedElements: 0, k: kFor(c.kind, MODE), ms: 0 };
+  const out: OptimizerRun = { modes: [], optionSets: 0, mismatches: [], worst: 0, compared: 0, skippedElements: 0, k: kFor(c.kind, mode), ms: 0 };
   const sets = c.options.slice(0, optionSets);
   for (const [i, options] of sets.entries()) {
-    const r = compareStepwise(specOf(c.name, options), {
-      mode: MODE,
+    const r = await compareStepwise(specOf(c.name, options), {
+      mode,
       kind: c.kind,
       shapes: c.shapes ?? DEFAULT_SHAPES,
       seed: 17 + i,
@@ -58,8 +61,7 @@ export async function runOptimizer({ name, optionSets, steps }: { name: string; 
     out.worst = Math.max(out.worst, r.worst);
     out.compared += r.compared;
     out.skippedElements += r.skippedElements;
-    r.opt.dispose();
-    await r.opt.released;
+    await r.opt.disposeAsync();
   }
   out.ms = performance.now() - started;
   return out;
@@ -89,9 +91,9 @@ export interface ConformanceSummary {
   results: Array<{ id: string; status: string; reason?: string; message?: string; durationMs: number }>;
 }
 
-/** The conformance kit's plain API on webgl2, with backend-gpujs's adapter (GL known gaps and tolerance included). */
-export async function conformance(options: ConformanceOptions): Promise<ConformanceSummary> {
-  const backend = gpujsBackend(MODE);
+/** The conformance kit's plain API on webgl2 or webgpu, with backend-gpujs's adapter (known gaps and tolerance included). */
+export async function conformance({ mode = MODE, ...options }: ConformanceOptions & { mode?: BrowserMode }): Promise<ConformanceSummary> {
+  const backend = gpujsBackend(mode);
   const report = await checkConformance(backend, options);
   return {
     ok: report.ok,
@@ -146,4 +148,100 @@ export function shampooResume(): { straight: number[]; resumed: number[]; mode: 
   straight.dispose();
   first.dispose();
   return { straight: [...straightParams.a.data, ...straightParams.b.data], resumed: [...resumedParams.a.data, ...resumedParams.b.data], mode };
+}
+
+export interface WebgpuLifecycle {
+  mode: string;
+  syncStep: string;
+  syncExport: string;
+  syncDispose: string;
+  readBeforeSync: string;
+  /** Storage buffers alive after steps 3, 10 and 60 (must not grow), and after disposeAsync (must be 0). */
+  live: number[];
+  liveAfterDispose: number;
+  kernelsAfter3: number;
+  kernelsAfter60: number;
+  changed: boolean;
+  finite: boolean;
+  stepCount: number;
+}
+
+function message(f: () => unknown): string {
+  try {
+    f();
+    return 'no error';
+  } catch (e) {
+    return `${(e as Error).name}: ${(e as Error).message}`;
+  }
+}
+
+/**
+ * WebGPU's asynchronous API end to end: the synchronous calls refused before anything changes, 60 steps of AdamW
+ * (AMSGrad) with clipGradNorm on a [33, 31] and a [7] parameter, storage buffers counted after steps 3, 10 and 60, and
+ * everything freed by disposeAsync, which first brings the final values into the parameters' `data`.
+ */
+export async function webgpuLifecycle(): Promise<WebgpuLifecycle> {
+  const w = { shape: [33, 31], data: Float32Array.from({ length: 33 * 31 }, (_, i) => Math.sin(i)) };
+  const b = { shape: [7], data: Float32Array.from({ length: 7 }, (_, i) => i / 7) };
+  const before = [...w.data];
+  const spec = specOf('adamw', { lr: 0.01, amsgrad: true });
+  const opt = await createGpujsAsync(withTransforms(spec, clipGradNorm({ maxNorm: 1 })), { w, b }, { mode: 'webgpu' });
+  const grads = (t: number) => ({
+    w: { shape: w.shape, data: Float32Array.from(w.data, (_, i) => Math.cos(i + t)) },
+    b: { shape: b.shape, data: Float32Array.from(b.data, (_, i) => (i - t) / 10) },
+  });
+  const syncStep = message(() => opt.step(grads(0)));
+  const syncExport = message(() => opt.exportState());
+  const live: number[] = [];
+  let kernelsAfter3 = 0;
+  for (let t = 0; t < 60; t++) {
+    await opt.stepAsync(grads(t));
+    if (t === 2) kernelsAfter3 = opt.stats().kernels;
+    if (t === 2 || t === 9 || t === 59) live.push(opt.stats().liveTextures);
+  }
+  const readBeforeSync = message(() => opt.read('w'));
+  const syncDispose = message(() => opt.dispose());
+  const kernelsAfter60 = opt.stats().kernels;
+  const stepCount = opt.stepCount;
+  const mode = opt.mode;
+  await opt.disposeAsync();
+  return {
+    mode,
+    syncStep,
+    syncExport,
+    syncDispose,
+    readBeforeSync,
+    live,
+    liveAfterDispose: opt.stats().liveTextures,
+    kernelsAfter3,
+    kernelsAfter60,
+    changed: w.data.some((x, i) => x !== before[i]),
+    finite: w.data.every(Number.isFinite),
+    stepCount,
+  };
+}
+
+/**
+ * gpu.js WebGPU quirks on this adapter, measured on single kernels: whether `Math.max` drops NaN, whether denormal
+ * results flush to zero, and `Math.atan2` on the axes.
+ */
+export async function webgpuQuirks(): Promise<{ maxNaN: number[]; denormal: number[]; atan2: number[]; sqrt: number[] }> {
+  const gpu = new GPU({ mode: 'webgpu' });
+  const run = async (source: string, input: number[]): Promise<number[]> => {
+    const k = gpu.createKernel(source, { output: [input.length], precision: 'single' } as never) as unknown as (a: Float32Array) => Promise<Float32Array>;
+    return [...(await k(Float32Array.from(input)))];
+  };
+  try {
+    return {
+      maxNaN: await run('function (a) { return Math.max(a[this.thread.x], 1.0); }', [NaN, 0, 2]),
+      denormal: await run('function (a) { return a[this.thread.x] * 0.5; }', [2e-38, 1e-39, 1]),
+      // (y, x) pairs (±0, 1), (±0, −1), (±0, 0): JavaScript gives 0, −0, π, −π, 0, −0.
+      atan2: await run('function (a) { return Math.atan2(a[this.thread.x * 2], a[this.thread.x * 2 + 1]); }', [0, 1, -0, 1, 0, -1, -0, -1, 0, 0, -0, 0]).then((r) =>
+        r.slice(0, 6),
+      ),
+      sqrt: await run('function (a) { return Math.sqrt(a[this.thread.x]); }', [2, 3, 1e-3]),
+    };
+  } finally {
+    await gpu.destroy();
+  }
 }
