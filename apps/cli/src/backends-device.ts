@@ -68,6 +68,9 @@ const GPUJS_MODES = ['auto', 'webasm', 'cpu', 'headlessgl'] as const;
 
 /** `--backend gpujs [--gpujs-mode auto|webasm|cpu|headlessgl]`. */
 export function gpujsBackend(mode: string): Promise<ReplayBackend> {
+  if (mode === 'webgl' || mode === 'webgl2' || mode === 'webgpu') {
+    throw new InputError(`gpu.js mode ${JSON.stringify(mode)} runs in a browser only (createGpujs${mode === 'webgpu' ? 'Async' : ''} in a page); in Node use one of ${GPUJS_MODES.join(', ')}`);
+  }
   if (!(GPUJS_MODES as readonly string[]).includes(mode)) {
     throw new InputError(`unknown gpu.js mode ${JSON.stringify(mode)}; known in Node: ${GPUJS_MODES.join(', ')}`);
   }

@@ -46,6 +46,9 @@ describe('replay on the float32 backends', () => {
     await expect(replay(fixture, { backend: 'gpujs', settings: { gpujsMode: 'metal' } })).rejects.toThrow(
       'unknown gpu.js mode "metal"; known in Node: auto, webasm, cpu, headlessgl',
     );
+    await expect(replay(fixture, { backend: 'gpujs', settings: { gpujsMode: 'webgpu' } })).rejects.toThrow(
+      'gpu.js mode "webgpu" runs in a browser only (createGpujsAsync in a page); in Node use one of auto, webasm, cpu, headlessgl',
+    );
   });
 });
 

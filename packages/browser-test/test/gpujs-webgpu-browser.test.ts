@@ -73,18 +73,22 @@ describe('gpu.js backend in Chromium (webgpu)', () => {
     expect(q.sqrt).toEqual([2, 3, Math.fround(1e-3)].map((x) => Math.fround(Math.sqrt(x))));
   });
 
-  it('the asynchronous API end to end: sync calls refused by name, buffers stable over 60 steps, disposeAsync frees them', async () => {
+  it('the asynchronous API end to end: sync calls refused by name, buffers stable over 1000 steps, disposeAsync frees them', async () => {
     const r = await p().call<WebgpuLifecycle>('webgpuLifecycle');
     expect(r.mode).toBe('webgpu');
     expect(r.syncStep).toBe('UnsupportedError: adamw: step: gpu.js mode "webgpu" reads back asynchronously; use await opt.stepAsync(grads)');
     expect(r.syncExport).toBe('UnsupportedError: adamw: exportState: gpu.js mode "webgpu" reads back asynchronously; use await opt.exportStateAsync()');
     expect(r.readBeforeSync).toMatch(/^UnsupportedError: adamw: gpu.js mode "webgpu" reads device memory back asynchronously only: use stepAsync, exportStateAsync, readAsync, syncAsync or disposeAsync$/);
     expect(r.syncDispose).toBe(r.readBeforeSync);
-    expect(r.stepCount).toBe(60);
-    expect(r.kernelsAfter60).toBe(r.kernelsAfter3);
+    expect(r.stepCount).toBe(1000);
+    expect(r.kernelsAfter1000).toBe(r.kernelsAfter3);
     expect(r.live[0]).toBeGreaterThan(0);
     expect(r.live).toEqual([r.live[0], r.live[0], r.live[0]]);
     expect(r.liveAfterDispose).toBe(0);
+    console.info(`webgpu GPUBuffers alive after steps 3, 100, 1000: ${r.apiBuffers.join(', ')}; after disposeAsync: ${r.apiBuffersAfterDispose}`);
+    expect(r.apiBuffers[0]).toBeGreaterThan(0);
+    expect(r.apiBuffers).toEqual([r.apiBuffers[0], r.apiBuffers[0], r.apiBuffers[0]]);
+    expect(r.apiBuffersAfterDispose).toBe(0);
     expect(r.changed).toBe(true);
     expect(r.finite).toBe(true);
   });

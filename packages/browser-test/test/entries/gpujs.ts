@@ -156,11 +156,14 @@ export interface WebgpuLifecycle {
   syncExport: string;
   syncDispose: string;
   readBeforeSync: string;
-  /** Storage buffers alive after steps 3, 10 and 60 (must not grow), and after disposeAsync (must be 0). */
+  /** Storage buffers alive after steps 3, 100 and 1000 (must not grow), and after disposeAsync (must be 0). */
   live: number[];
   liveAfterDispose: number;
+  /** GPUBuffers alive at the WebGPU API (gpu.js's argument, output, uniform and staging buffers included) at the same points. */
+  apiBuffers: number[];
+  apiBuffersAfterDispose: number;
   kernelsAfter3: number;
-  kernelsAfter60: number;
+  kernelsAfter1000: number;
   changed: boolean;
   finite: boolean;
   stepCount: number;
@@ -176,11 +179,34 @@ function message(f: () => unknown): string {
 }
 
 /**
- * WebGPU's asynchronous API end to end: the synchronous calls refused before anything changes, 60 steps of AdamW
- * (AMSGrad) with clipGradNorm on a [33, 31] and a [7] parameter, storage buffers counted after steps 3, 10 and 60, and
+ * WebGPU's asynchronous API end to end: the synchronous calls refused before anything changes, 1000 steps of AdamW
+ * (AMSGrad) with clipGradNorm on a [33, 31] and a [7] parameter, storage buffers counted after steps 3, 100 and 1000, and
  * everything freed by disposeAsync, which first brings the final values into the parameters' `data`.
  */
 export async function webgpuLifecycle(): Promise<WebgpuLifecycle> {
+  // Count buffers at the WebGPU API itself, under gpu.js: every createBuffer against every destroy.
+  const api = globalThis as unknown as { GPUDevice: { prototype: { createBuffer: (...a: unknown[]) => unknown } }; GPUBuffer: { prototype: { destroy: () => void } } };
+  const create = api.GPUDevice.prototype.createBuffer;
+  const destroy = api.GPUBuffer.prototype.destroy;
+  const alive = new Set<unknown>();
+  api.GPUDevice.prototype.createBuffer = function (this: unknown, ...a: unknown[]) {
+    const b = create.apply(this, a);
+    alive.add(b);
+    return b;
+  };
+  api.GPUBuffer.prototype.destroy = function (this: unknown) {
+    alive.delete(this);
+    destroy.call(this);
+  };
+  try {
+    return await lifecycle(() => alive.size);
+  } finally {
+    api.GPUDevice.prototype.createBuffer = create;
+    api.GPUBuffer.prototype.destroy = destroy;
+  }
+}
+
+async function lifecycle(deviceBuffers: () => number): Promise<WebgpuLifecycle> {
   const w = { shape: [33, 31], data: Float32Array.from({ length: 33 * 31 }, (_, i) => Math.sin(i)) };
   const b = { shape: [7], data: Float32Array.from({ length: 7 }, (_, i) => i / 7) };
   const before = [...w.data];
@@ -193,15 +219,19 @@ export async function webgpuLifecycle(): Promise<WebgpuLifecycle> {
   const syncStep = message(() => opt.step(grads(0)));
   const syncExport = message(() => opt.exportState());
   const live: number[] = [];
+  const apiBuffers: number[] = [];
   let kernelsAfter3 = 0;
-  for (let t = 0; t < 60; t++) {
+  for (let t = 0; t < 1000; t++) {
     await opt.stepAsync(grads(t));
     if (t === 2) kernelsAfter3 = opt.stats().kernels;
-    if (t === 2 || t === 9 || t === 59) live.push(opt.stats().liveTextures);
+    if (t === 2 || t === 99 || t === 999) {
+      live.push(opt.stats().liveTextures);
+      apiBuffers.push(deviceBuffers());
+    }
   }
   const readBeforeSync = message(() => opt.read('w'));
   const syncDispose = message(() => opt.dispose());
-  const kernelsAfter60 = opt.stats().kernels;
+  const kernelsAfter1000 = opt.stats().kernels;
   const stepCount = opt.stepCount;
   const mode = opt.mode;
   await opt.disposeAsync();
@@ -213,8 +243,10 @@ export async function webgpuLifecycle(): Promise<WebgpuLifecycle> {
     readBeforeSync,
     live,
     liveAfterDispose: opt.stats().liveTextures,
+    apiBuffers,
+    apiBuffersAfterDispose: deviceBuffers(),
     kernelsAfter3,
-    kernelsAfter60,
+    kernelsAfter1000,
     changed: w.data.some((x, i) => x !== before[i]),
     finite: w.data.every(Number.isFinite),
     stepCount,
