@@ -1,6 +1,5 @@
-import { pathToFileURL } from 'node:url';
 import { adam, adamw, createReference, lion, sgd, tensor, type OptimizerSpec } from '@descent/core';
-import { createGpujs, type Float32Tensor, type GpujsActualMode, type GpujsMode } from './index.js';
+import { createGpujs, createGpujsAsync, type Float32Tensor, type GpujsActualMode, type GpujsMode } from './index.js';
 
 /**
  * Step throughput of the gpu.js backend in parameters per second, next to the Float64 reference, a plain
@@ -10,7 +9,12 @@ import { createGpujs, type Float32Tensor, type GpujsActualMode, type GpujsMode }
  *     npx tsx --conditions=@descent/source packages/backend-gpujs/src/bench.ts [sizes] [seconds]
  *
  * (under `xvfb-run -a` to include headlessgl). Figures are median step times, timed round-robin across the
- * implementations (see {@link measureThroughput}).
+ * implementations (see {@link measureThroughput}). The same module runs in a browser page for webgl2 and webgpu
+ * (packages/browser-test: `pnpm --filter @descent/browser-test bench`).
+ *
+ * A resident step on GL or WebGPU only queues work on the device, so each timed step of those ends with a readback of
+ * a one-element parameter stepped with it (`z`), which returns once the device has finished everything queued
+ * before: the figure is a completed step, not a submission.
  *
  * @packageDocumentation
  */
@@ -69,14 +73,16 @@ export function implementationName(i: BenchImplementation): string {
   return `gpujs ${i.mode} ${i.residency === 'device' ? 'resident' : 'round-trip'}${i.publicPath ? ' (public path)' : ''}`;
 }
 
-/** Modes that can be created here, with the implementations worth measuring for each. */
-export function availableImplementations(): BenchImplementation[] {
-  const out: BenchImplementation[] = [{ kind: 'reference' }, { kind: 'js-f32' }];
-  const modes: GpujsMode[] = ['headlessgl', 'webasm', 'cpu'];
+/**
+ * Modes that can be created here, with the implementations worth measuring for each. Default modes: those of Node
+ * (headlessgl, webasm, cpu); a page passes `['webgl2', 'webgpu']`.
+ */
+export async function availableImplementations(modes: readonly GpujsMode[] = ['headlessgl', 'webasm', 'cpu'], baselines = true): Promise<BenchImplementation[]> {
+  const out: BenchImplementation[] = baselines ? [{ kind: 'reference' }, { kind: 'js-f32' }] : [{ kind: 'js-f32' }];
   for (const mode of modes) {
     try {
-      const opt = createGpujs(sgd(), { w: { shape: [1], data: new Float32Array(1) } }, { mode });
-      opt.dispose();
+      const opt = await createGpujsAsync(sgd(), { w: { shape: [1], data: new Float32Array(1) } }, { mode });
+      await opt.disposeAsync();
     } catch {
       continue;
     }
@@ -137,8 +143,19 @@ interface Stepper {
   readonly optimizer: BenchOptimizer | 'triad';
   /** Float32 values moved per element per step (12 bytes per element for the triad). */
   readonly bytesPerElement: number;
-  step(): void;
+  /** One step, completed (device work included). */
+  step(): void | Promise<void>;
   dispose(): Promise<string | undefined>;
+}
+
+/**
+ * One triad pass. The arrays are arguments, as in the optimizer loops above: a loop over arrays captured by a closure
+ * runs about 5× faster for the first closure V8 optimizes (it specializes the code to that closure's arrays) and
+ * about 1.6× slower than this for every later one (measured: 0.62 ms, then 3.07 ms, against 1.84 ms as a function of
+ * its arguments, per 1M-element pass), which made the roof depend on the order of the rows.
+ */
+function triadPass(a: Float32Array, b: Float32Array, c: Float32Array, s: number): void {
+  for (let i = 0; i < a.length; i++) a[i] = (b[i] as number) + s * (c[i] as number);
 }
 
 /** The STREAM triad a = b + s·c over Float32Arrays of `n` elements (12 bytes moved per element). */
@@ -146,19 +163,16 @@ function triad(n: number): Stepper {
   const a = new Float32Array(n);
   const b = fill(n, 1, 1);
   const c = fill(n, 2, 1);
-  const s = 3;
   return {
     implementation: 'triad (memory roof)',
     optimizer: 'triad',
     bytesPerElement: 12,
-    step() {
-      for (let i = 0; i < n; i++) a[i] = (b[i] as number) + s * (c[i] as number);
-    },
+    step: () => triadPass(a, b, c, 3),
     dispose: async () => undefined,
   };
 }
 
-function stepper(impl: BenchImplementation, name: BenchOptimizer, n: number): Stepper {
+async function stepper(impl: BenchImplementation, name: BenchOptimizer, n: number): Promise<Stepper> {
   const { spec, traffic } = BENCH_OPTIMIZERS[name];
   const theta = fill(n, 3, 1);
   const g = fill(n, 4, 1e-2);
@@ -182,8 +196,34 @@ function stepper(impl: BenchImplementation, name: BenchOptimizer, n: number): St
     return { ...base, step: () => void opt.step(grad), dispose: async () => void opt.dispose() };
   }
   const w: Float32Tensor = { shape: [n], data: theta };
+  const create = { mode: impl.mode, residency: impl.residency, ...(impl.publicPath ? { publicPath: true } : {}) };
+  if (impl.mode === 'headlessgl' || impl.mode === 'webgl' || impl.mode === 'webgl2' || impl.mode === 'webgpu') {
+    // `z`: a one-element parameter whose readback after the step waits for the device to finish (see above).
+    const z: Float32Tensor = { shape: [1], data: new Float32Array(1) };
+    const both = { w: { shape: [n], data: g }, z: { shape: [1], data: Float32Array.of(1e-3) } };
+    const opt = await createGpujsAsync(spec(), { w, z }, create);
+    const step =
+      impl.mode === 'webgpu'
+        ? async () => {
+            await opt.stepAsync(both);
+            await opt.readAsync('z');
+          }
+        : () => {
+            opt.step(both);
+            opt.read('z');
+          };
+    return {
+      ...base,
+      step,
+      async dispose() {
+        const note = `${opt.stats().kernels} kernel(s); each step completed by a 1-element readback`;
+        await opt.disposeAsync();
+        return note;
+      },
+    };
+  }
   const grad = { w: { shape: [n], data: g } };
-  const opt = createGpujs(spec(), { w }, { mode: impl.mode, residency: impl.residency, ...(impl.publicPath ? { publicPath: true } : {}) });
+  const opt = createGpujs(spec(), { w }, create);
   return {
     ...base,
     step: () => void opt.step(grad),
@@ -206,17 +246,17 @@ function median(xs: number[]): number {
 /** Times a group of steppers round-robin (after two warm-up steps each) and returns their rows, the triad's first. */
 async function timeGroup(steppers: readonly Stepper[], n: number, cap: number): Promise<BenchRow[]> {
   for (const s of steppers) {
-    s.step();
-    s.step();
+    await s.step();
+    await s.step();
   }
   const times: number[][] = steppers.map(() => []);
   const start = performance.now();
   for (let round = 0; round < 200; round++) {
-    steppers.forEach((s, k) => {
+    for (const [k, s] of steppers.entries()) {
       const t0 = performance.now();
-      s.step();
+      await s.step();
       (times[k] as number[]).push(performance.now() - t0);
-    });
+    }
     if (round >= 2 && performance.now() - start > cap * steppers.length) break;
   }
   const perSecond = times.map((t) => (n / median(t)) * 1000);
@@ -250,7 +290,7 @@ async function timeGroup(steppers: readonly Stepper[], n: number, cap: number): 
 export async function measureThroughput(options: BenchOptions = {}): Promise<BenchRow[]> {
   const sizes = options.sizes ?? [1e6, 32e6];
   const optimizers = options.optimizers ?? (Object.keys(BENCH_OPTIMIZERS) as BenchOptimizer[]);
-  const implementations = options.implementations ?? availableImplementations();
+  const implementations = options.implementations ?? (await availableImplementations());
   const cap = options.timeCapMs ?? 3000;
   const rows: BenchRow[] = [];
   const emit = (r: BenchRow) => {
@@ -260,11 +300,13 @@ export async function measureThroughput(options: BenchOptions = {}): Promise<Ben
   for (const n of sizes) {
     for (const name of optimizers) {
       if (n <= 4e6) {
-        for (const r of await timeGroup([triad(n), ...implementations.map((impl) => stepper(impl, name, n))], n, cap)) emit(r);
+        const steppers = [triad(n)];
+        for (const impl of implementations) steppers.push(await stepper(impl, name, n));
+        for (const r of await timeGroup(steppers, n, cap)) emit(r);
         continue;
       }
       for (const [j, impl] of implementations.entries()) {
-        const [roof, row] = await timeGroup([triad(n), stepper(impl, name, n)], n, cap);
+        const [roof, row] = await timeGroup([triad(n), await stepper(impl, name, n)], n, cap);
         if (j === 0) emit(roof as BenchRow);
         emit(row as BenchRow);
       }
@@ -285,7 +327,8 @@ export function formatTable(rows: readonly BenchRow[]): string {
   return lines.join('\n');
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+// Run as a script in Node only (the module is also bundled into a page, where `process` does not exist).
+if (typeof process !== 'undefined' && process.argv?.[1] && import.meta.url === (await import('node:url')).pathToFileURL(process.argv[1]).href) {
   const sizes = process.argv[2] ? process.argv[2].split(',').map(Number) : undefined;
   const seconds = process.argv[3] ? Number(process.argv[3]) : undefined;
   const rows = await measureThroughput({
