@@ -23,6 +23,9 @@ import { UnsupportedError, show } from '@descent/core';
  *   dropped, e.g. in AMSGrad's maximum and Adamax's infinity norm); denormal results flush to zero (uploads and
  *   readbacks keep them); `x − x` may fold to 0 even for ±∞. `atan(y, x)` is within a few ulps of `Math.atan2`,
  *   including the axes: gpu.js 2.24 no longer has the old polyfill that returned 0 when an argument was 0.
+ * - WebGPU (WGSL on SwiftShader in Chromium; checked in packages/browser-test): `max(NaN, x)` is x, denormals flush
+ *   to zero (inputs included), and `atan2(−0, x)` is taken on the other side of the branch cut (atan2(−0, 1) = π,
+ *   atan2(−0, −1) = 0). Kernels return Promises: see `createGpujsAsync`.
  *
  * @packageDocumentation
  */

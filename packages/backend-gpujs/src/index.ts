@@ -1,5 +1,5 @@
 /**
- * `@descent/backend-gpujs`: descent optimizers as gpu.js kernels (headlessgl, webgl, webgl2, webasm, cpu).
+ * `@descent/backend-gpujs`: descent optimizers as gpu.js kernels (headlessgl, webgl, webgl2, webgpu, webasm, cpu).
  *
  * @packageDocumentation
  */
@@ -9,4 +9,4 @@ export * from './program.js';
 export * from './optimizer.js';
 export { supportedTransforms } from './transforms.js';
 export { kernels, knownGaps } from './kernels/index.js';
-export { Buf, Device, GlDevice, HostDevice, WasmDevice, assertRanOn } from './device.js';
+export { Buf, Device, GlDevice, HostDevice, WasmDevice, WebGpuDevice, Readback, assertRanOn } from './device.js';

@@ -15,11 +15,17 @@ import {
   type Optimizer,
   type OptimizerSpec,
   type ParamRecord,
+  type Work,
 } from '@descent/core';
 import { FusedStepper, fusedKernels, type FusedMode, type TfjsPath } from './fused/index.js';
 import type { TfjsKernel } from './kernel.js';
 import { kernels } from './kernels/index.js';
 import { transformGradientsTfjs, transformKernels } from './transforms.js';
+
+/** A request of a {@link Work}: a tensor's values on the host. */
+class TensorRead {
+  constructor(readonly tensor: tf.Tensor) {}
+}
 
 /**
  * The TF.js backend: parameters are float32 `tf.Variable`s updated in place with `assign`; optimizer state lives
@@ -242,10 +248,24 @@ export class TfjsOptimizer<O extends object = Record<string, unknown>> extends O
   }
 
   protected readParamState(name: string): DecodedParamState {
+    return this.runWork(this.readParamStateWork(name));
+  }
+
+  /** Reads each slot through a {@link TensorRead}: `dataSync` in `exportState`, the awaited `data()` in `exportStateAsync`. */
+  protected override *readParamStateWork(name: string): Work<DecodedParamState> {
     const l = this.live.get(name)!;
     const slots: Record<string, Float64Array> = {};
-    for (const [slot, v] of Object.entries(l.slots)) slots[slot] = Float64Array.from(v.dataSync());
+    for (const [slot, v] of Object.entries(l.slots)) slots[slot] = Float64Array.from((yield new TensorRead(v)) as ArrayLike<number>);
     return { step: l.step, scalars: { ...l.scalars }, slots };
+  }
+
+  protected override answer(request: unknown): unknown {
+    return request instanceof TensorRead ? request.tensor.dataSync() : super.answer(request);
+  }
+
+  protected override answerAsync(request: unknown): Promise<unknown> {
+    // On WebGPU and WebGL, data() waits for the device without blocking the page (dataSync would).
+    return request instanceof TensorRead ? request.tensor.data() : super.answerAsync(request);
   }
 
   protected writeState(states: ReadonlyMap<string, DecodedParamState>): void {

@@ -14,8 +14,8 @@ export function init({ backend }: { backend: GpuBackend }): Promise<InitResult> 
 
 /**
  * The adapter: float32 `tf.Variable`s for the parameters (handed over as `[name, variable]` pairs so that
- * duplicate names reach the optimizer's validation), float32 gradient tensors freed after each step, and reads
- * that go through {@link prefetch} (asynchronous on WebGPU).
+ * duplicate names reach the optimizer's validation), float32 gradient tensors freed after each step, parameters
+ * read after {@link prefetch} and state through `exportStateAsync` (both asynchronous, as WebGPU needs).
  *
  * Tolerance k = 72: the kit's k = 8 for IEEE paths counts each modelled operation at u; GLSL ES 3.00 and WGSL
  * allow up to 2.5 ULP for division and ≈ 4.5 ULP for sqrt (1/inversesqrt), i.e. ≤ 9u per operation, so 9 × 8.
@@ -49,10 +49,8 @@ function gpuBackend(backend: GpuBackend): ConformanceBackend {
           await prefetch();
           return new Map(variables.map(([name, v]) => [name, v.dataSync() as Float32Array]));
         },
-        async exportState() {
-          await prefetch();
-          return opt.exportState();
-        },
+        // exportStateAsync reads each slot with tensor.data(): no synchronous readback on WebGPU.
+        exportState: () => opt.exportStateAsync(),
         importState: (state) => opt.importState(state),
         dispose() {
           opt.dispose();
