@@ -174,6 +174,17 @@ export abstract class Device {
     buf.dev = null;
   }
 
+  /** Makes `made[r]` (a texture, a storage buffer) the only current copy of output `r`, freeing what it replaces. */
+  protected holdOnDevice(outputs: readonly Buf[], made: readonly unknown[]): void {
+    outputs.forEach((b, r) => {
+      this.releaseDevice(b);
+      b.dev = made[r];
+      b.devValid = true;
+      b.hostValid = false;
+      b.dropped = false;
+    });
+  }
+
   /** Frees what a buffer holds on the device. */
   free(buf: Buf): void {
     buf.dropped = true;
@@ -461,13 +472,7 @@ export class GlDevice extends Device {
       this.liveTextures++;
       return t;
     });
-    outputs.forEach((b, r) => {
-      this.releaseDevice(b);
-      b.dev = made[r];
-      b.devValid = true;
-      b.hostValid = false;
-      b.dropped = false;
-    });
+    this.holdOnDevice(outputs, made);
   }
 
   protected download(buf: Buf): void {
@@ -526,13 +531,7 @@ export class WebGpuDevice extends Device {
         this.checkRan(k);
       }
     });
-    outputs.forEach((b, r) => {
-      this.releaseDevice(b);
-      b.dev = made[r];
-      b.devValid = true;
-      b.hostValid = false;
-      b.dropped = false;
-    });
+    this.holdOnDevice(outputs, made);
   }
 
   /** The argument for host values, copied now because the run happens later. */

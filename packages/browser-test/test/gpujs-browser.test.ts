@@ -1,7 +1,6 @@
-import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
+import { describe, expect, it, type TestContext } from 'vitest';
 import { supportedOptimizers } from '@descent/backend-gpujs';
-import { browserRequired, chromiumStatus, launchChromium, type ChromiumSession, type EntryPage, type GpuEnvironment } from '../src/index.js';
+import { gpujsPage } from './gpujs-session.js';
 import type { ConformanceSummary, OptimizerRun } from './entries/gpujs.js';
 
 /**
@@ -22,47 +21,20 @@ import type { ConformanceSummary, OptimizerRun } from './entries/gpujs.js';
  * runs per property.
  */
 
-const ENTRY = fileURLToPath(new URL('./entries/gpujs.ts', import.meta.url));
-/** Modules the entry's imports name but never call in the page (see the entry's header). */
-const EMPTY = ['node:module', 'vitest', '@descent/conformance/vitest'];
 const STEPS = 3;
 /** Supported optimizers that backend-gpujs/test/cases.ts has no case for. */
 const NO_CASE = ['shampoo'];
 /** Runs per property of the conformance kit (DESCENT_CONFORMANCE_RUNS overrides). */
 const CONFORMANCE_RUNS = Number(process.env.DESCENT_CONFORMANCE_RUNS) || 1;
 
-const status = chromiumStatus();
-
 describe('gpu.js backend in Chromium (webgl2)', () => {
-  if (!status.available && !browserRequired()) {
-    it.skip(`Chromium is not available: ${status.reason}`, () => {});
-    return;
-  }
-  let session: ChromiumSession | undefined;
-  let page: EntryPage | undefined;
-  let environment: GpuEnvironment | undefined;
-  const started = performance.now();
-
-  beforeAll(async () => {
-    if (!status.available) throw new Error(`DESCENT_REQUIRE_BROWSER=1 but ${status.reason}`);
-    session = await launchChromium({ bundle: { empty: EMPTY } });
-    environment = await session.environment();
-    page = await session.open(ENTRY);
-  }, 90_000);
-
-  afterAll(async () => {
-    if (session) console.info(`gpujs-browser: ${JSON.stringify(session.timings)} ms; total ${Math.round(performance.now() - started)} ms`);
-    await session?.close();
-  });
-
-  const p = (): EntryPage => {
-    if (!page) throw new Error('the page did not load');
-    return page;
-  };
+  const session = gpujsPage('gpujs-browser', false);
+  if (!session) return;
+  const p = session.page;
 
   it('runs in a page with WebGL2', () => {
-    expect(environment?.webglRenderer, JSON.stringify(environment)).toBeTruthy();
-    expect(environment?.webglFloatRender).toBe(true);
+    expect(session.environment()?.webglRenderer, JSON.stringify(session.environment())).toBeTruthy();
+    expect(session.environment()?.webglFloatRender).toBe(true);
   });
 
   it('the page sees the same optimizers as Node', async () => {

@@ -1,7 +1,6 @@
-import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
+import { describe, expect, it, type TestContext } from 'vitest';
 import { supportedOptimizers } from '@descent/backend-gpujs';
-import { browserRequired, chromiumStatus, launchChromium, type ChromiumSession, type EntryPage, type GpuEnvironment } from '../src/index.js';
+import { gpujsPage } from './gpujs-session.js';
 import type { ConformanceSummary, OptimizerRun, WebgpuLifecycle } from './entries/gpujs.js';
 
 /**
@@ -20,44 +19,18 @@ import type { ConformanceSummary, OptimizerRun, WebgpuLifecycle } from './entrie
  * 25 s here; 40 runs, 146 s, passed when this was written).
  */
 
-const ENTRY = fileURLToPath(new URL('./entries/gpujs.ts', import.meta.url));
-const EMPTY = ['node:module', 'vitest', '@descent/conformance/vitest'];
 const STEPS = 3;
 /** Supported optimizers that backend-gpujs/test/cases.ts has no case for (see gpujs-browser.test.ts). */
 const NO_CASE = ['shampoo'];
 const CONFORMANCE_RUNS = Number(process.env.DESCENT_CONFORMANCE_RUNS) || 5;
 
-const status = chromiumStatus();
-
 describe('gpu.js backend in Chromium (webgpu)', () => {
-  if (!status.available && !browserRequired()) {
-    it.skip(`Chromium is not available: ${status.reason}`, () => {});
-    return;
-  }
-  let session: ChromiumSession | undefined;
-  let page: EntryPage | undefined;
-  let environment: GpuEnvironment | undefined;
-  const started = performance.now();
-
-  beforeAll(async () => {
-    if (!status.available) throw new Error(`DESCENT_REQUIRE_BROWSER=1 but ${status.reason}`);
-    session = await launchChromium({ webgpu: true, bundle: { empty: EMPTY } });
-    environment = await session.environment();
-    page = await session.open(ENTRY);
-  }, 90_000);
-
-  afterAll(async () => {
-    if (session) console.info(`gpujs-webgpu-browser: ${JSON.stringify(session.timings)} ms; total ${Math.round(performance.now() - started)} ms`);
-    await session?.close();
-  });
-
-  const p = (): EntryPage => {
-    if (!page) throw new Error('the page did not load');
-    return page;
-  };
+  const session = gpujsPage('gpujs-webgpu-browser', true);
+  if (!session) return;
+  const p = session.page;
 
   it('runs in a page with a WebGPU adapter', () => {
-    expect(environment?.webgpuAdapter, environment?.webgpuProblem ?? JSON.stringify(environment)).not.toBeNull();
+    expect(session.environment()?.webgpuAdapter, session.environment()?.webgpuProblem ?? JSON.stringify(session.environment())).not.toBeNull();
   });
 
   it('quirks of WGSL on this adapter: max drops NaN, denormals flush, atan2(−0, 1) is π, sqrt correctly rounded', async () => {
