@@ -49,18 +49,47 @@ export function checkProgram(p: Program): void {
   if (outs.length > 1 && p.output.length !== 1) throw new Error('gpujs program: several outputs need a one-dimensional output');
 }
 
+/** A statement `let x = …;`, `const x = …;` or `x = …;` on one line: declaration keyword, name, right-hand side. */
+const ASSIGNMENT = /^(?:(let|const)\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=(?!=)\s*(.*);$/;
+const WORD = /[A-Za-z_][A-Za-z0-9_]*/g;
+
+/**
+ * The statements of `body` that the value of `result` depends on, or the whole body when it is not a sequence of
+ * one-line assignments (loops and branches are kept whole). With several outputs every output is a kernel of its own
+ * (`split`) or a branch of one (`rows`), and gpu.js evaluates the whole body for each; without this, Adam's three
+ * outputs computed the full update three times per element. Dependencies are taken from every word of a right-hand
+ * side (an over-approximation: a kept statement is never wrong, only slower). A plain reassignment keeps its
+ * variable needed, so that the declaration it assigns to is kept too.
+ */
+export function sliceBody(body: string, result: string): string {
+  const lines = body.split('\n').map((l) => l.trim()).filter((l) => l.length > 0);
+  const parsed = lines.map((l) => ASSIGNMENT.exec(l));
+  if (parsed.some((m) => m === null)) return body;
+  const needed = new Set([result]);
+  const keep: string[] = [];
+  for (let j = lines.length - 1; j >= 0; j--) {
+    const [, declares, name, rhs] = parsed[j] as RegExpExecArray;
+    if (!needed.has(name as string)) continue;
+    keep.push(lines[j] as string);
+    if (declares) needed.delete(name as string);
+    for (const w of (rhs as string).match(WORD) ?? []) needed.add(w);
+  }
+  return keep.reverse().join('\n');
+}
+
 /** The gpu.js kernel source(s) of a program under a strategy: one for `rows` (or a single output), one per output for `split`. */
 export function kernelSources(p: Program, strategy: OutputStrategy): string[] {
   const args = [...Object.keys(p.arrays), ...p.scalars].join(', ');
   const results = Object.values(p.writes);
-  const head = `function (${args}) {\n${p.body}\n`;
-  if (results.length === 1) return [`${head}return ${results[0]};\n}`];
-  if (strategy === 'split') return results.map((r) => `${head}return ${r};\n}`);
-  const select = results
+  const open = `function (${args}) {\n`;
+  if (results.length === 1) return [`${open}${p.body}\nreturn ${results[0]};\n}`];
+  if (strategy === 'split') return results.map((r) => `${open}${sliceBody(p.body, r)}\nreturn ${r};\n}`);
+  const branches = results
     .slice(0, -1)
-    .map((r, k) => `if (this.thread.y === ${k}) { return ${r}; }\n`)
+    .map((r, k) => `if (this.thread.y === ${k}) {\n${sliceBody(p.body, r)}\nreturn ${r};\n}\n`)
     .join('');
-  return [`${head}${select}return ${results[results.length - 1]};\n}`];
+  const last = results[results.length - 1] as string;
+  return [`${open}${branches}${sliceBody(p.body, last)}\nreturn ${last};\n}`];
 }
 
 /** Output dims of the kernel(s) compiled from a program. */

@@ -327,8 +327,9 @@ export abstract class OptimizerBase<T, O extends object = Record<string, unknown
   protected abstract syncLookahead(alpha: number): void;
 
   /**
-   * The same hooks as {@link Work}: a backend whose readbacks may be asynchronous overrides these (and implements
-   * the plain hooks by running them with {@link runWork}); by default they call the plain hooks.
+   * The hooks above as {@link Work}s, which is how the step calls them. A backend whose readbacks may be
+   * asynchronous overrides these (and implements the plain hooks by running them with {@link runWork}); by default
+   * they call the plain hooks.
    */
   protected *applyStepWork(grads: ReadonlyMap<string, T>): Work {
     this.applyStep(grads);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DescentError, ParamError, adam, clipGradNorm, createReference, lamb, lookahead, nag, tensor, withTransforms, type Tensor } from '../src/index.js';
+import { DescentError, ParamError, adam, clipGradNorm, createReference, lamb, lookahead, nag, tensor, withTransforms, type OptimizerSpec, type Tensor } from '../src/index.js';
 
 /**
  * `stepAsync` and `exportStateAsync`: the same step as `step` (one generator, driven synchronously or with awaits),
@@ -15,10 +15,10 @@ function problem() {
 }
 
 describe('stepAsync runs the same step as step', () => {
-  const specs = [
-    ['adam', adam({ lr: 0.01, amsgrad: true })],
-    ['lamb + clipGradNorm + lookahead', lookahead(withTransforms(lamb({ lr: 0.01 }), clipGradNorm({ maxNorm: 0.5 })), { k: 2, alpha: 0.5 })],
-  ] as const;
+  const specs: Array<[string, OptimizerSpec]> = [
+    ['adam', adam({ lr: 0.01, amsgrad: true }) as OptimizerSpec],
+    ['lamb + clipGradNorm + lookahead', lookahead(withTransforms(lamb({ lr: 0.01 }), clipGradNorm({ maxNorm: 0.5 })), { k: 2, alpha: 0.5 }) as OptimizerSpec],
+  ];
   for (const [label, spec] of specs) {
     it(`${label}: 5 steps, parameters and exported state bitwise equal`, async () => {
       const { make, grads } = problem();
