@@ -106,6 +106,8 @@ export abstract class Device {
   kernelCount = 0;
   /** Kernel runs so far. */
   runCount = 0;
+  /** Device buffers made and not yet freed: GL textures, WebGPU storage buffers (0 on webasm and cpu). */
+  liveDeviceBuffers = 0;
 
   constructor(
     readonly gpu: GPU,
@@ -131,9 +133,12 @@ export abstract class Device {
     assertRanOn(k, this.mode, this.where);
   }
 
-  /** The argument value gpu.js gets for a host buffer viewed with `dims`. */
-  protected hostArg(buf: Buf, dims: readonly number[]): Float32Array | Input {
-    const host = this.read(buf);
+  /**
+   * The argument value gpu.js gets for a host buffer viewed with `dims`; `copy` when the run happens later than
+   * the call (WebGPU's queue), so that the caller may reuse its array at once.
+   */
+  protected hostArg(buf: Buf, dims: readonly number[], copy = false): Float32Array | Input {
+    const host = copy ? this.read(buf).slice() : this.read(buf);
     return dims.length === 1 ? host : new Input(host as unknown as number[], [...dims] as [number, number]);
   }
 
@@ -455,8 +460,6 @@ export class WasmDevice extends Device {
 export class GlDevice extends Device {
   readonly strategy: OutputStrategy = 'split';
   readonly deviceMemory: boolean = true;
-  /** Textures made and not yet deleted by this device. */
-  liveTextures = 0;
 
   compile(p: Program): Compiled {
     return this.build(p, { pipeline: true, immutable: true });
@@ -469,7 +472,7 @@ export class GlDevice extends Device {
       const t = runKernel(k, args) as Texture;
       this.runCount++;
       this.checkRan(k);
-      this.liveTextures++;
+      this.liveDeviceBuffers++;
       return t;
     });
     this.holdOnDevice(outputs, made);
@@ -483,7 +486,7 @@ export class GlDevice extends Device {
     const t = buf.dev as Texture | null;
     if (t) {
       t.delete();
-      this.liveTextures--;
+      this.liveDeviceBuffers--;
     }
     super.releaseDevice(buf);
   }
@@ -510,8 +513,6 @@ export class WebGpuDevice extends Device {
   readonly strategy: OutputStrategy = 'split';
   readonly deviceMemory: boolean = true;
   override readonly readsSync: boolean = false;
-  /** Storage buffers made (or queued) and not yet deleted by this device. */
-  liveBuffers = 0;
   private readonly queue: Array<() => Promise<void> | void> = [];
 
   compile(p: Program): Compiled {
@@ -520,9 +521,9 @@ export class WebGpuDevice extends Device {
 
   run(c: Compiled, arrays: readonly Buf[], scalars: readonly number[], outputs: readonly Buf[]): void {
     const dims = Object.values(c.program.arrays).map((a) => a.dims);
-    const args = arrays.map((b, j) => (b.devValid ? (b.dev as Pending) : this.hostCopy(b, dims[j] as readonly number[])));
+    const args = arrays.map((b, j) => (b.devValid ? (b.dev as Pending) : this.hostArg(b, dims[j] as readonly number[], true)));
     const made = c.kernels.map(() => new Pending());
-    this.liveBuffers += made.length;
+    this.liveDeviceBuffers += made.length;
     this.queue.push(async () => {
       const bound = [...args.map((a) => (a instanceof Pending ? a.handle : a)), ...scalars];
       for (const [r, k] of c.kernels.entries()) {
@@ -532,12 +533,6 @@ export class WebGpuDevice extends Device {
       }
     });
     this.holdOnDevice(outputs, made);
-  }
-
-  /** The argument for host values, copied now because the run happens later. */
-  private hostCopy(buf: Buf, dims: readonly number[]): Float32Array | Input {
-    const copy = this.read(buf).slice();
-    return dims.length === 1 ? copy : new Input(copy as unknown as number[], [...dims] as [number, number]);
   }
 
   override async flush(): Promise<void> {
@@ -571,7 +566,7 @@ export class WebGpuDevice extends Device {
   protected override releaseDevice(buf: Buf): void {
     const pending = buf.dev as Pending | null;
     if (pending) {
-      this.liveBuffers--;
+      this.liveDeviceBuffers--;
       this.queue.push(() => pending.handle?.delete());
     }
     super.releaseDevice(buf);

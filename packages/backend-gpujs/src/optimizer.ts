@@ -312,8 +312,7 @@ export class GpujsOptimizer<O extends object = Record<string, unknown>> extends 
 
   /** Counters: gpu.js kernels compiled, kernel runs, and device buffers alive (GL textures, WebGPU storage buffers). */
   stats(): { kernels: number; runs: number; liveTextures: number } {
-    const d = this.device as { liveTextures?: number; liveBuffers?: number };
-    return { kernels: this.device.kernelCount, runs: this.device.runCount, liveTextures: d.liveTextures ?? d.liveBuffers ?? 0 };
+    return { kernels: this.device.kernelCount, runs: this.device.runCount, liveTextures: this.device.liveDeviceBuffers };
   }
 
   /** Refuses a synchronous call on webgpu, before anything changes. */
@@ -337,23 +336,18 @@ export class GpujsOptimizer<O extends object = Record<string, unknown>> extends 
 
   /** {@link read} on any mode, webgpu included. */
   readAsync(name: string): Promise<Float32Array> {
-    try {
-      this.assertLive();
-    } catch (e) {
-      return Promise.reject(e);
-    }
+    return this.runWorkAsync('readAsync', this.readWork(name));
+  }
+
+  private *readWork(name: string): Work<Float32Array> {
     const rt = this.live.get(name);
-    if (!rt) return Promise.reject(new ParamError(`${this.where}: unknown parameter ${show(name)}`));
-    return this.runWorkAsync('readAsync', readback(rt.param)).then(() => rt.tensor.data);
+    if (!rt) throw new ParamError(`${this.where}: unknown parameter ${show(name)}`);
+    yield* readback(rt.param);
+    return rt.tensor.data;
   }
 
   /** {@link sync} on any mode, webgpu included: every parameter's `data` brought up to date. */
   syncAsync(): Promise<void> {
-    try {
-      this.assertLive();
-    } catch (e) {
-      return Promise.reject(e);
-    }
     return this.runWorkAsync('syncAsync', this.syncWork());
   }
 

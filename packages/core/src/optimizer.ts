@@ -376,8 +376,12 @@ export abstract class OptimizerBase<T, O extends object = Record<string, unknown
     return next.value;
   }
 
-  /** Runs a {@link Work} to its end, awaiting the answers to its requests; other calls are refused meanwhile. */
+  /**
+   * Runs a {@link Work} to its end, awaiting the answers to its requests; other calls are refused meanwhile. The
+   * entry of every asynchronous call: a disposed or busy optimizer rejects (a generator's body has not started yet).
+   */
   protected async runWorkAsync<R>(what: string, work: Work<R>): Promise<R> {
+    this.assertLive();
     this.pending = what;
     try {
       let next = work.next();
@@ -424,11 +428,6 @@ export abstract class OptimizerBase<T, O extends object = Record<string, unknown
   }
 
   stepAsync(grads: Gradients<T> | AsyncGradientClosure<T>): Promise<StepOutcome> {
-    try {
-      this.assertLive();
-    } catch (e) {
-      return Promise.reject(e);
-    }
     return this.runWorkAsync('stepAsync', this.stepWork(grads));
   }
 
@@ -499,11 +498,6 @@ export abstract class OptimizerBase<T, O extends object = Record<string, unknown
   }
 
   exportStateAsync(): Promise<PortableState> {
-    try {
-      this.assertLive();
-    } catch (e) {
-      return Promise.reject(e);
-    }
     return this.runWorkAsync('exportStateAsync', this.exportWork());
   }
 
