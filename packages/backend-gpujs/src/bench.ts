@@ -1,5 +1,5 @@
 import { adam, adamw, createReference, lion, sgd, tensor, type OptimizerSpec } from '@descent/core';
-import { createGpujs, createGpujsAsync, type Float32Tensor, type GpujsActualMode, type GpujsMode } from './index.js';
+import { createGpujs, createGpujsAsync, isShaderMode, type Float32Tensor, type GpujsActualMode, type GpujsMode } from './index.js';
 
 /**
  * Step throughput of the gpu.js backend in parameters per second, next to the Float64 reference, a plain
@@ -197,7 +197,7 @@ async function stepper(impl: BenchImplementation, name: BenchOptimizer, n: numbe
   }
   const w: Float32Tensor = { shape: [n], data: theta };
   const create = { mode: impl.mode, residency: impl.residency, ...(impl.publicPath ? { publicPath: true } : {}) };
-  if (impl.mode === 'headlessgl' || impl.mode === 'webgl' || impl.mode === 'webgl2' || impl.mode === 'webgpu') {
+  if (isShaderMode(impl.mode)) {
     // `z`: a one-element parameter whose readback after the step waits for the device to finish (see above).
     const z: Float32Tensor = { shape: [1], data: new Float32Array(1) };
     const both = { w: { shape: [n], data: g }, z: { shape: [1], data: Float32Array.of(1e-3) } };

@@ -38,6 +38,14 @@ export type GpujsActualMode = Exclude<GpujsMode, 'auto'>;
 
 export const GPUJS_MODES: readonly GpujsMode[] = ['auto', 'headlessgl', 'webgl', 'webgl2', 'webgpu', 'webasm', 'cpu'];
 
+/**
+ * Whether gpu.js runs a mode's kernels as shaders (GLSL on headlessgl/webgl/webgl2, WGSL on webgpu): relaxed float
+ * rules (denormals flush, NaN dropped by max/min), values kept in device memory.
+ */
+export function isShaderMode(mode: GpujsActualMode): boolean {
+  return mode === 'headlessgl' || mode === 'webgl' || mode === 'webgl2' || mode === 'webgpu';
+}
+
 /** The backend a built gpu.js kernel runs on (`HeadlessGLKernel.mode` says only "gpu", so classes are checked). */
 export function kernelMode(kernel: Kernel): GpujsActualMode | 'unknown' {
   if (kernel instanceof HeadlessGLKernel) return 'headlessgl';

@@ -2,12 +2,9 @@ import { describe } from 'vitest';
 import { describeConformance } from '@descent/conformance/vitest';
 import type { BackendOptimizer, ConformanceBackend } from '@descent/conformance';
 import { definitions } from '@descent/core';
-import { createGpujs, createGpujsAsync, knownGaps, supportedOptimizers, supportedTransforms, type Float32Tensor, type GpujsActualMode } from '../src/index.js';
+import { createGpujs, createGpujsAsync, isShaderMode, knownGaps, supportedOptimizers, supportedTransforms, type Float32Tensor, type GpujsActualMode } from '../src/index.js';
 import { unavailableMode } from './helpers.js';
 
-const isGl = (mode: GpujsActualMode): boolean => mode === 'headlessgl' || mode === 'webgl' || mode === 'webgl2';
-/** GL and WebGPU: shaders on a GPU (or SwiftShader), with the same relaxed float rules and NaN handling. */
-const isShader = (mode: GpujsActualMode): boolean => isGl(mode) || mode === 'webgpu';
 
 /**
  * On GL (and WebGPU: WGSL lets implementations assume no NaN or ∞, and SwiftShader's max(NaN, 1) is 1), NaN does not survive GLSL's `max`, `min`, `clamp` and `atan` (see `quirks.test.ts`): a NaN gradient under
@@ -33,10 +30,10 @@ export function gpujsBackend(mode: GpujsActualMode): ConformanceBackend {
     name: `gpujs-${mode}`,
     supportedOptimizers,
     supportedTransforms,
-    knownGaps: isShader(mode) ? { ...knownGaps, ...glNonFiniteGaps } : knownGaps,
+    knownGaps: isShaderMode(mode) ? { ...knownGaps, ...glNonFiniteGaps } : knownGaps,
     // GL and WGSL arithmetic is not IEEE-exact (denormals flush, GLSL allows 2.5 ulp for division, WGSL 2.5 ulp for
     // division and inverseSqrt): the kit's GL figure.
-    ...(isShader(mode) ? { tolerance: { k: 64 } } : {}),
+    ...(isShaderMode(mode) ? { tolerance: { k: 64 } } : {}),
     async create(spec, params, options) {
       const named = params.map((p) => [p.name, { shape: [...p.shape], data: Float32Array.from(p.data) }] as const);
       if (mode === 'webgpu') {
@@ -88,6 +85,6 @@ export function conformanceSuite(mode: GpujsActualMode, unavailable?: string): v
     describe(`descent conformance: gpujs-${mode}`, () => unavailableMode(mode, unavailable));
     return;
   }
-  const runs = Number(process.env.DESCENT_CONFORMANCE_RUNS) || (isGl(mode) ? 10 : 100);
+  const runs = Number(process.env.DESCENT_CONFORMANCE_RUNS) || (isShaderMode(mode) ? 10 : 100);
   describeConformance(gpujsBackend(mode), { numRuns: runs, driftSteps: 20 });
 }

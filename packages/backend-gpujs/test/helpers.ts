@@ -1,6 +1,6 @@
 import { it } from 'vitest';
 import { createReference, tensor, type OptimizerSpec, type PortableState, type Tensor, type GroupConfig } from '@descent/core';
-import { SUM_BLOCK, createGpujs, createGpujsAsync, type Float32Tensor, type GpujsActualMode, type GpujsOptimizer } from '../src/index.js';
+import { SUM_BLOCK, createGpujs, createGpujsAsync, isShaderMode, type Float32Tensor, type GpujsActualMode, type GpujsOptimizer } from '../src/index.js';
 
 /** Unit roundoff of float32. */
 export const U = 2 ** -24;
@@ -83,7 +83,7 @@ export function headlessglProblem(): string | undefined {
  */
 export function kFor(kind: 'elementwise' | 'tensor' | 'matrix', mode: GpujsActualMode): number {
   const base = kind === 'tensor' ? SUM_BLOCK + 32 : 32;
-  return mode === 'headlessgl' || mode === 'webgl' || mode === 'webgl2' || mode === 'webgpu' ? 2 * base : base;
+  return isShaderMode(mode) ? 2 * base : base;
 }
 
 /**
