@@ -54,6 +54,17 @@ export async function tfjsBackend(device: string): Promise<ReplayBackend> {
             for (const t of Object.values(byName)) t.dispose();
           }
         },
+        stepAt(gradient) {
+          // The closure's gradients belong to the optimizer once returned (it disposes them).
+          opt.step((point) => {
+            const grads = gradient(names.map((n) => Float64Array.from(point.get(n)!.dataSync())));
+            const byName: Record<string, tf.Tensor> = {};
+            grads.forEach((g, i) => {
+              if (g !== null) byName[names[i]!] = tf.tensor(Float32Array.from(g), [...params[i]!.shape], 'float32');
+            });
+            return byName;
+          });
+        },
         read: () => variables.map((v) => Float64Array.from(v.dataSync())),
         dispose() {
           opt.dispose();
@@ -92,6 +103,16 @@ export function gpujsBackend(mode: string): Promise<ReplayBackend> {
             if (g !== null) byName[names[i]!] = { shape: [...params[i]!.shape], data: Float32Array.from(g) };
           });
           opt.step(byName);
+        },
+        stepAt(gradient) {
+          opt.step((point) => {
+            const grads = gradient(names.map((n) => Float64Array.from(point.get(n)!.data)));
+            const byName: Record<string, { shape: number[]; data: Float32Array }> = {};
+            grads.forEach((g, i) => {
+              if (g !== null) byName[names[i]!] = { shape: [...params[i]!.shape], data: Float32Array.from(g) };
+            });
+            return byName;
+          });
         },
         read: () => names.map((n) => Float64Array.from(opt.read(n))),
         dispose: () => opt.dispose(),

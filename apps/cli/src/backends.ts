@@ -20,6 +20,11 @@ export interface ReplayParam {
 export interface ReplaySession {
   /** One step; `grads[i]` is the gradient of the i-th parameter, `null` to skip it this step. */
   step(grads: ReadonlyArray<Float64Array | null>): void;
+  /**
+   * One step through `step(closure)`: `gradient` receives the point the optimizer evaluates at (the parameters,
+   * or NAG's look-ahead point), one Float64 copy per parameter in input order, and returns the gradients there.
+   */
+  stepAt(gradient: (point: readonly Float64Array[]) => ReadonlyArray<Float64Array | null>): void;
   /** The current parameters, in input order, as Float64 (a backend working in float32 widens exactly). */
   read(): Float64Array[];
   dispose(): void;
@@ -33,11 +38,11 @@ export interface ReplayBackend {
    * Binds `spec` to copies of `params` (the inputs are never changed). Raises the library's errors for groups and
    * shapes before any step is taken.
    */
-  open(spec: OptimizerSpec, params: readonly ReplayParam[], groups: ReadonlyArray<GroupConfig> | undefined): ReplaySession | Promise<ReplaySession>;
+  open(spec: OptimizerSpec, params: readonly ReplayParam[], groups: ReadonlyArray<GroupConfig> | undefined): ReplaySession;
 }
 
 /** The Float64 reference backend of `@descent/core`. */
-const reference: ReplayBackend = {
+export const referenceBackend: ReplayBackend = {
   name: 'reference',
   description: 'the Float64 reference implementation of @descent/core',
   open(spec, params, groups) {
@@ -51,6 +56,16 @@ const reference: ReplayBackend = {
           if (g !== null) byName[names[i] as string] = { shape: params[i]!.shape, data: g };
         });
         opt.step(byName);
+      },
+      stepAt(gradient) {
+        opt.step((point) => {
+          const grads = gradient(names.map((n) => Float64Array.from((point.get(n) as Tensor).data)));
+          const byName: Record<string, Tensor> = {};
+          grads.forEach((g, i) => {
+            if (g !== null) byName[names[i] as string] = { shape: params[i]!.shape, data: g };
+          });
+          return byName;
+        });
       },
       read: () => tensors.map(([, t]) => Float64Array.from(t.data)),
       dispose: () => opt.dispose(),
@@ -70,7 +85,7 @@ export type BackendLoader = (settings: BackendSettings) => Promise<ReplayBackend
 
 /** Known backends by name, each loaded on demand. */
 export const backends: ReadonlyMap<string, BackendLoader> = new Map<string, BackendLoader>([
-  ['reference', () => Promise.resolve(reference)],
+  ['reference', () => Promise.resolve(referenceBackend)],
   ['tfjs', (settings) => import('./backends-device.js').then((m) => m.tfjsBackend(settings.tfjsBackend ?? 'cpu'))],
   ['gpujs', (settings) => import('./backends-device.js').then((m) => m.gpujsBackend(settings.gpujsMode ?? 'auto'))],
 ]);

@@ -1,13 +1,18 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { definitions, encodeNumber, testFunctions } from '@descent/core';
+import { DescentError, definitions, encodeNumber, testFunctions } from '@descent/core';
 import { backends, findBackend } from './backends.js';
 import { bench } from './bench.js';
 import { InputError, errorLine } from './errors.js';
 import { DTYPE_BYTES, estimateMemory, formatMemory, parseCount, type Dtype } from './memory.js';
 import { NS_COEFFS_DEFAULTS, fitNsCoeffs, formatNsCoeffs, type Coefficients } from './ns-coeffs.js';
-import { DEFAULT_STEPS, DEFAULT_TOL, race } from './race.js';
+import { checkWritableDir, writeGallery } from './gallery.js';
+import { noProgress, stderrProgress, type Progress } from './progress.js';
+import { RACE_CLIP, RACE_SEARCH } from './race-config.js';
+import { searchRates, writeRaceConfig } from './race-search.js';
+import { DEFAULT_STEPS, DEFAULT_TOL, race, resolveRace } from './race.js';
 import { formatRace } from './race-format.js';
+import { formatNumber, renderTable } from './table.js';
 import { formatReplay, replay } from './replay.js';
 
 /** Where the CLI reads and writes; the process's streams by default, buffers in tests. */
@@ -15,6 +20,8 @@ export interface CliIO {
   readonly stdout: (text: string) => void;
   readonly stderr: (text: string) => void;
   readonly readStdin: () => Promise<string>;
+  /** A progress display for long commands (a bar on a terminal's stderr); none when absent. */
+  readonly progress?: (title: string) => Progress;
 }
 
 async function readProcessStdin(): Promise<string> {
@@ -27,6 +34,7 @@ export const processIO: CliIO = {
   stdout: (text) => void process.stdout.write(text),
   stderr: (text) => void process.stderr.write(text),
   readStdin: readProcessStdin,
+  progress: stderrProgress,
 };
 
 function positiveInteger(value: string): number {
@@ -106,7 +114,7 @@ Output (JSON): { "optimizer", "backend", "steps": [ { "params": [ [...], ... ] }
   every step, in input order, one step per line; numbers print so that they read back to the same double.
 
 Everything is validated before the first step: on an error nothing is printed on stdout, one line
-"descent: ..." goes to stderr and the exit code is 1.
+"descent: ..." goes to stderr and the exit code is 2.
 
 Backends: ${[...backends.keys()].join(', ')}
 
@@ -226,30 +234,28 @@ Run "descent help <command>" for a command's input, output and options.`,
 
   program
     .command('race')
-    .summary('race every optimizer on the test functions (Rosenbrock, Rastrigin, …) and print a table')
-    .description('Races optimizers on 2-D test functions and prints where each ends and how fast it settles.')
+    .summary('race every optimizer on the test functions (Rosenbrock, Rastrigin, …): a table, a gallery of figures, or a rate search')
+    .description('Races optimizers on 2-D test functions and prints where each ends and how fast it settles; draws the trajectories; searches learning rates.')
     .option('--fn <names>', 'comma-separated test functions (default: all)', list)
     .option('--optimizers <names>', 'comma-separated optimizers (default: every registered one)', list)
     .option('--steps <n>', 'steps per run', positiveInteger, DEFAULT_STEPS)
     .option('--tol <t>', 'distance to the nearest minimum that counts as arrived', positiveNumber, DEFAULT_TOL)
-    .option('--clip <maxNorm>', "clip the gradient's norm to maxNorm before every step", positiveNumber)
+    .option('--clip <maxNorm>', "clip the gradient's norm to maxNorm before every step (the seeds' pictures: 1)", positiveNumber, RACE_CLIP)
+    .option('--no-clip', 'no gradient clipping')
+    .option('--backend <name>', `run on this backend, one of: ${[...backends.keys()].join(', ')}`, 'reference')
+    .option('--tfjs-backend <name>', 'with --backend tfjs: the TF.js backend, cpu or wasm', 'cpu')
+    .option('--gpujs-mode <mode>', 'with --backend gpujs: auto, webasm, cpu or headlessgl', 'auto')
+    .option('--figures <dir>', 'write the trajectory gallery (GIF and PNG per run, an overview per function, README.md) into dir')
+    .option('--size <px>', 'with --figures: side of each trajectory plot in pixels', positiveInteger, 300)
+    .option('--frames <n>', 'with --figures: frames per GIF', positiveInteger, 60)
+    .option('--search', 'search a learning rate per optimizer and function (seeded TPE) instead of racing the table')
+    .option('--trials <n>', 'with --search: evaluations per optimizer and function (hyperopt max_evals of the seeds: 200)', positiveInteger, 200)
+    .option('--seed <s>', 'with --search: seed of the search', nonNegativeInteger, 1)
+    .option('--write-config', 'with --search: write the rates found into apps/cli/src/race-config.ts')
     .option('--json', 'print the results as JSON instead of a table')
     .addHelpText('after', raceHelp)
-    .action((opts: { fn?: string[]; optimizers?: string[]; steps: number; tol: number; clip?: number; json?: boolean }) => {
-      const results = race({ functions: opts.fn, optimizers: opts.optimizers, steps: opts.steps, tol: opts.tol, clip: opts.clip });
-      if (opts.json) {
-        const encoded = results.map((r) => ({
-          ...r,
-          final: r.final.map(encodeNumber),
-          value: encodeNumber(r.value),
-          distance: encodeNumber(r.distance),
-          tailDistance: encodeNumber(r.tailDistance),
-        }));
-        io.stdout(`${JSON.stringify({ steps: opts.steps, tol: opts.tol, clip: opts.clip ?? null, results: encoded }, null, 2)}\n`);
-      } else {
-        io.stdout(formatRace(results, opts.steps, opts.tol));
-        if (opts.clip !== undefined) io.stdout(`\nGradient norm clipped to ${opts.clip} before every step (clipGradNorm); the rates were tuned without clipping.\n`);
-      }
+    .action(async (opts: RaceCommandOptions) => {
+      await raceCommand(opts, io);
     });
 
   program
@@ -362,6 +368,104 @@ Run "descent help <command>" for a command's input, output and options.`,
   return program;
 }
 
+interface RaceCommandOptions {
+  fn?: string[];
+  optimizers?: string[];
+  steps: number;
+  tol: number;
+  clip: number | false;
+  backend: string;
+  tfjsBackend: string;
+  gpujsMode: string;
+  figures?: string;
+  size: number;
+  frames: number;
+  search?: boolean;
+  trials: number;
+  seed: number;
+  writeConfig?: boolean;
+  json?: boolean;
+}
+
+/** `descent race`: the table (default), `--figures DIR` (also the gallery) or `--search` (rates instead of a race). */
+async function raceCommand(opts: RaceCommandOptions, io: CliIO): Promise<void> {
+  const settings = { functions: opts.fn, optimizers: opts.optimizers, steps: opts.steps, tol: opts.tol, clip: opts.clip };
+  const { clip } = resolveRace(settings); // names and numbers are refused before anything runs or is written
+  const progress = (title: string): Progress => io.progress?.(title) ?? noProgress;
+  if (opts.search) {
+    if (opts.figures !== undefined) throw new InputError('race: --search and --figures do not combine: search (and --write-config), then draw with --figures');
+    if (opts.backend !== 'reference') throw new InputError('race --search runs on the Float64 reference; leave out --backend');
+    const bar = progress('search');
+    const found = (() => {
+      try {
+        return searchRates({ ...settings, clip, trials: opts.trials, seed: opts.seed, onSearch: (d, t, f) => bar.update(d, t, `${f.optimizer} on ${f.fn}`) });
+      } finally {
+        bar.stop();
+      }
+    })();
+    const search = { trials: opts.trials, seed: opts.seed, steps: opts.steps, clip: clip ?? null, tol: opts.tol };
+    io.stdout(opts.json ? `${JSON.stringify({ search, found: found.map((f) => ({ ...f, distance: encodeNumber(f.distance), objective: encodeNumber(f.objective), trials: f.trials.map((t) => ({ x: t.x, value: encodeNumber(t.value) })) })) }, null, 2)}\n` : formatSearch(found, search));
+    if (opts.writeConfig) {
+      await writeRaceConfig(found, search);
+      io.stderr('descent: wrote the rates into apps/cli/src/race-config.ts\n');
+    }
+    return;
+  }
+  if (opts.writeConfig) throw new InputError('race: --write-config needs --search');
+  if (opts.figures !== undefined) await checkWritableDir(opts.figures);
+  const backend = await findBackend(opts.backend)({ tfjsBackend: opts.tfjsBackend, gpujsMode: opts.gpujsMode });
+  const started = performance.now();
+  const runBar = progress('race');
+  let results;
+  try {
+    results = race({ ...settings, backend, record: opts.figures !== undefined, onRun: (d, t, label) => runBar.update(d, t, label) });
+  } finally {
+    runBar.stop();
+  }
+  if (opts.json) {
+    const encoded = results.map(({ trace: _trace, ...r }) => ({
+      ...r,
+      final: r.final.map(encodeNumber),
+      value: encodeNumber(r.value),
+      distance: encodeNumber(r.distance),
+      tailDistance: encodeNumber(r.tailDistance),
+    }));
+    io.stdout(`${JSON.stringify({ steps: opts.steps, tol: opts.tol, clip: clip ?? null, backend: backend.name, results: encoded }, null, 2)}\n`);
+  } else {
+    io.stdout(formatRace(results, opts.steps, opts.tol));
+    io.stdout(clip === undefined ? `\nNo gradient clipping (--no-clip).${raceRatesNote()}\n` : `\nGradient norm clipped to ${clip} before every step (clipGradNorm), as in the seeds' pictures.${raceRatesNote()}\n`);
+  }
+  if (opts.figures !== undefined) {
+    const bar = progress('figures');
+    const description = [
+      `${results.length} runs: ${[...new Set(results.map((r) => r.optimizer))].length} optimizers × ${[...new Set(results.map((r) => r.fn))].length} functions, ${opts.steps} steps each from the function's start point, on the ${backend.name} backend, ${clip === undefined ? 'without gradient clipping' : `the gradient's norm clipped to ${clip} before every step`}, through \`step(closure)\`.`,
+      `Learning rates from apps/cli/src/race-config.ts${RACE_SEARCH.trials > 0 ? ` (found by \`descent race --search\`: a seeded TPE, ${RACE_SEARCH.trials} trials per optimizer and function, seed ${RACE_SEARCH.seed}, ${RACE_SEARCH.steps}-step runs, clip ${RACE_SEARCH.clip ?? 'none'})` : ''}.`,
+      `Made with \`pnpm descent race --figures DIR${opts.fn ? ` --fn ${opts.fn.join(',')}` : ''}${opts.optimizers ? ` --optimizers ${opts.optimizers.join(',')}` : ''}${opts.steps !== DEFAULT_STEPS ? ` --steps ${opts.steps}` : ''}${opts.backend !== 'reference' ? ` --backend ${opts.backend}` : ''}${clip === undefined ? ' --no-clip' : clip !== RACE_CLIP ? ` --clip ${clip}` : ''}${opts.size !== 300 ? ` --size ${opts.size}` : ''}${opts.frames !== 60 ? ` --frames ${opts.frames}` : ''}\`.`,
+    ];
+    let gallery;
+    try {
+      gallery = await writeGallery(opts.figures, results, { size: opts.size, frames: opts.frames, description, onFile: (d, t, f) => bar.update(d, t, f) });
+    } finally {
+      bar.stop();
+    }
+    const bytes = gallery.files.reduce((s, f) => s + f.bytes, 0);
+    const largestGif = Math.max(0, ...gallery.files.filter((f) => f.name.endsWith('.gif')).map((f) => f.bytes));
+    io.stderr(`descent: wrote ${gallery.files.length} files (${(bytes / 1e6).toFixed(1)} MB, largest GIF ${(largestGif / 1e3).toFixed(0)} kB) to ${opts.figures} in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
+  }
+}
+
+/** Where the race's rates came from, for the line under the table. */
+function raceRatesNote(): string {
+  return RACE_SEARCH.trials > 0 ? ` Rates searched with clip ${RACE_SEARCH.clip ?? 'none'} over ${RACE_SEARCH.steps} steps (race-config.ts).` : '';
+}
+
+/** A search's result as a table: optimizer, function, rate found, objective, settle step and final distance of the best run. */
+function formatSearch(found: ReturnType<typeof searchRates>, search: { trials: number; seed: number; steps: number; clip: number | null; tol: number }): string {
+  const rows = found.map((f) => [f.optimizer, f.fn, f.rate === null ? '—' : `${f.option} ${formatNumber(f.rate)}`, formatNumber(f.objective), f.stepsToTol === null ? '—' : String(f.stepsToTol), formatNumber(f.distance), f.error ?? '']);
+  const header = `descent race --search: TPE, ${search.trials} trials per optimizer and function, seed ${search.seed}, ${search.steps} steps, clip ${search.clip ?? 'none'}, tol ${search.tol}; objective = mean over steps of log10(max(distance, tol)/tol) (0 = within tol from the first step)`;
+  return `${header}\n\n${renderTable([{ header: 'optimizer' }, { header: 'function' }, { header: 'rate', align: 'right' }, { header: 'objective', align: 'right' }, { header: 'settled', align: 'right' }, { header: 'distance', align: 'right' }, { header: '' }], rows, '  ')}\n`;
+}
+
 async function writeOut(file: string, text: string): Promise<void> {
   try {
     await writeFile(file, text);
@@ -370,17 +474,22 @@ async function writeOut(file: string, text: string): Promise<void> {
   }
 }
 
-/** Runs the CLI on `argv` (as process.argv: node, script, args…) and returns the exit code. */
+/** The exit code of a command whose input was refused (bad arguments, unknown names, unreadable or unwritable files). */
+export const EXIT_REFUSED = 2;
+
+/** Runs the CLI on `argv` (as process.argv: node, script, args…) and returns the exit code (see {@link EXIT_REFUSED}). */
 export async function main(argv: readonly string[], io: CliIO = processIO): Promise<number> {
   const program = buildProgram(io);
   try {
     await program.parseAsync([...argv]);
     return 0;
   } catch (err) {
-    if (err instanceof CommanderError) return err.exitCode;
+    // Exit codes: 0 success (and --help, --version), 2 refused input (a bad command line, file or option: commander's
+    // usage errors and every DescentError), 1 anything else (a failure while running, a bug).
+    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : EXIT_REFUSED;
     io.stderr(`${errorLine(err)}\n`);
     // DESCENT_DEBUG=1 adds the stack trace (more than one line) for bug reports.
     if (process.env.DESCENT_DEBUG && err instanceof Error && err.stack) io.stderr(`${err.stack}\n`);
-    return 1;
+    return err instanceof DescentError ? EXIT_REFUSED : 1;
   }
 }

@@ -124,6 +124,13 @@ export class UniformSampler {
     this.s3 = next();
   }
 
+  /** One value of {@link UniformSampler.fill}: uniform in (0, 1]. */
+  next(): number {
+    return this.fill(this.one)[0] as number;
+  }
+
+  private readonly one = new Float64Array(1);
+
   /** Fills `out` with 1 − u, u uniform on {0, 2⁻³², …, 1 − 2⁻³²}: values in (0, 1]. */
   fill(out: Float64Array): Float64Array {
     let { s0, s1, s2, s3 } = this;

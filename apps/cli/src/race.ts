@@ -1,17 +1,7 @@
-import {
-  clipGradNorm,
-  createSpec,
-  createReference,
-  definitions,
-  distanceToMinimum,
-  testFunctions,
-  type GradientClosure,
-  type Tensor,
-  type TestFunction,
-  withTransforms,
-} from '@descent/core';
+import { clipGradNorm, createSpec, definitions, distanceToMinimum, testFunctions, type TestFunction, withTransforms } from '@descent/core';
+import { referenceBackend, type ReplayBackend } from './backends.js';
 import { InputError } from './errors.js';
-import { raceOptions, raceShape } from './race-config.js';
+import { RACE_CLIP, RACE_STEPS, raceOptions, raceShape } from './race-config.js';
 
 /**
  * `descent race`: every optimizer on every test function, from the function's usual starting point, with the
@@ -32,8 +22,17 @@ export interface RaceSettings {
   readonly steps?: number;
   /** Distance to the nearest minimum that counts as arrived. Default {@link DEFAULT_TOL}. */
   readonly tol?: number;
-  /** Clip the gradient's norm to this before every step (core's `clipGradNorm`); no clipping when absent. */
-  readonly clip?: number | undefined;
+  /**
+   * Clip the gradient's norm to this before every step (core's `clipGradNorm`); `false` for no clipping. Default
+   * {@link RACE_CLIP} (1, as the seeds' pictures).
+   */
+  readonly clip?: number | false | undefined;
+  /** The backend the optimizers run on. Default the Float64 reference. */
+  readonly backend?: ReplayBackend | undefined;
+  /** Record every iterate (for figures): fills {@link RaceResult.trace}. */
+  readonly record?: boolean | undefined;
+  /** Called after each run with the number done, the total and "fn optimizer". */
+  readonly onRun?: ((done: number, total: number, label: string) => void) | undefined;
 }
 
 /** How one run is set up besides the optimizer and its options. */
@@ -45,9 +44,22 @@ export interface RunSettings {
   readonly shape?: readonly number[] | undefined;
   /** `maxNorm` of a `clipGradNorm` transform added to the spec; none when absent. */
   readonly clip?: number | undefined;
+  /** The backend to run on. Default the Float64 reference. */
+  readonly backend?: ReplayBackend | undefined;
+  /** Record every iterate, f and the distance to the nearest minimum: fills {@link RaceResult.trace}. */
+  readonly record?: boolean | undefined;
 }
 
-export const DEFAULT_STEPS = 500;
+/** Every iterate of a run, from the start (index 0) to the last step (or the last finite iterate of a diverged run). */
+export interface RaceTrace {
+  readonly points: ReadonlyArray<readonly [number, number]>;
+  /** f at each point. */
+  readonly values: readonly number[];
+  /** Distance to the nearest global minimum at each point. */
+  readonly distances: readonly number[];
+}
+
+export const DEFAULT_STEPS = RACE_STEPS;
 export const DEFAULT_TOL = 1e-3;
 
 /** One optimizer on one function. */
@@ -80,11 +92,15 @@ export interface RaceResult {
   readonly divergedAt?: number;
   /** The error raised when the optimizer could not run on this function (e.g. a parameter shape it refuses). */
   readonly error?: string;
+  /** The backend it ran on, e.g. "reference", "tfjs:cpu". */
+  readonly backend: string;
+  /** Every iterate, when the run was recorded. */
+  readonly trace?: RaceTrace;
 }
 
 /**
- * One run: `optimizer` with `options` on `fn` for `steps` steps, through `step(closure)`, with the parameter shape
- * and clipping of `run`.
+ * One run: `optimizer` with `options` on `fn` for `steps` steps, through `step(closure)` (so NAG's gradient is
+ * taken at its look-ahead point), with the parameter shape, clipping, backend and recording of `run`.
  */
 export function runOne(
   fn: TestFunction,
@@ -95,41 +111,54 @@ export function runOne(
   run: RunSettings = {},
 ): Omit<RaceResult, 'tuned'> {
   const shape = [...(run.shape ?? [fn.dimension])];
-  const base = { fn: fn.name, optimizer, options, shape };
-  const xy: Tensor = { shape, data: Float64Array.from(fn.start) };
+  const backend = run.backend ?? referenceBackend;
+  const base = { fn: fn.name, optimizer, options, shape, backend: backend.name };
   const grad = new Float64Array(fn.dimension);
-  const gradTensor: Tensor = { shape, data: grad };
-  const closure: GradientClosure<Tensor> = (point) => {
-    fn.gradient((point.get('xy') as Tensor).data, grad);
-    return { xy: gradTensor };
+  const gradient = (point: readonly Float64Array[]): Float64Array[] => [fn.gradient(point[0] as Float64Array, grad)];
+  const points: Array<readonly [number, number]> = [];
+  const values: number[] = [];
+  const distances: number[] = [];
+  const note = (x: Float64Array): void => {
+    if (!run.record) return;
+    points.push([x[0] as number, x[1] as number]);
+    values.push(fn.value(x));
+    distances.push(distanceToMinimum(fn, x));
   };
+  const trace = (): { trace?: RaceTrace } => (run.record ? { trace: { points, values, distances } } : {});
   let lastOutside = 0;
   let tailDistance = 0;
   const tailFrom = steps - Math.ceil(steps / 10) + 1;
   const failed = { final: [NaN, NaN], value: NaN, distance: NaN, tailDistance: NaN, stepsToTol: null };
+  let session;
   try {
-    if (xy.data.length !== shape.reduce((p, d) => p * d, 1)) throw new InputError(`race: shape [${shape.join(', ')}] does not hold the ${fn.dimension} coordinates of ${fn.name}`);
+    if (fn.dimension !== shape.reduce((p, d) => p * d, 1)) throw new InputError(`race: shape [${shape.join(', ')}] does not hold the ${fn.dimension} coordinates of ${fn.name}`);
     const spec = createSpec(optimizer, options);
-    const opt = createReference(run.clip === undefined ? spec : withTransforms(spec, clipGradNorm({ maxNorm: run.clip })), { xy });
-    const x = xy.data;
+    session = backend.open(run.clip === undefined ? spec : withTransforms(spec, clipGradNorm({ maxNorm: run.clip })), [{ name: 'xy', shape, data: Float64Array.from(fn.start) }], undefined);
+    note(Float64Array.from(fn.start));
+    let x: Float64Array = Float64Array.from(fn.start);
     for (let t = 1; t <= steps; t++) {
-      opt.step(closure);
+      session.stepAt(gradient);
+      x = session.read()[0] as Float64Array;
       if (!Number.isFinite(x[0]) || !Number.isFinite(x[1])) {
-        return { ...base, ...failed, final: [...x], divergedAt: t };
+        return { ...base, ...failed, final: [...x], divergedAt: t, ...trace() };
       }
+      note(x);
       const d = distanceToMinimum(fn, x);
       if (d > tol) lastOutside = t;
       if (t >= tailFrom && d > tailDistance) tailDistance = d;
     }
     const value = fn.value(x);
     const distance = distanceToMinimum(fn, x);
-    return { ...base, final: [...x], value, distance, tailDistance, stepsToTol: lastOutside < steps ? lastOutside + 1 : null };
+    return { ...base, final: [...x], value, distance, tailDistance, stepsToTol: lastOutside < steps ? lastOutside + 1 : null, ...trace() };
   } catch (err) {
     return { ...base, ...failed, error: err instanceof Error ? err.message : String(err) };
+  } finally {
+    session?.dispose();
   }
 }
 
-function pick<T>(given: readonly string[] | undefined, known: ReadonlyMap<string, T>, what: string): string[] {
+/** The names asked for, each checked against `known` (all of them when none are given). */
+export function pick<T>(given: readonly string[] | undefined, known: ReadonlyMap<string, T>, what: string): string[] {
   if (given === undefined) return [...known.keys()];
   if (given.length === 0) throw new InputError(`race: no ${what}s given; known ${what}s: ${[...known.keys()].join(', ')}`);
   for (const name of given) {
@@ -138,22 +167,29 @@ function pick<T>(given: readonly string[] | undefined, known: ReadonlyMap<string
   return [...new Set(given)];
 }
 
-/** Runs every selected optimizer on every selected function. Unknown names are refused before anything runs. */
-export function race(settings: RaceSettings = {}): RaceResult[] {
+/** A race's settings checked and filled with the defaults; unknown names and bad numbers are refused. */
+export function resolveRace(settings: RaceSettings = {}): { fns: string[]; optimizers: string[]; steps: number; tol: number; clip: number | undefined } {
   const fns = pick(settings.functions, testFunctions, 'function');
-  const opts = pick(settings.optimizers, definitions, 'optimizer');
+  const optimizers = pick(settings.optimizers, definitions, 'optimizer');
   const steps = settings.steps ?? DEFAULT_STEPS;
   const tol = settings.tol ?? DEFAULT_TOL;
   if (!Number.isSafeInteger(steps) || steps < 1) throw new InputError(`race: steps must be a positive integer, got ${steps}`);
   if (!(tol > 0) || !Number.isFinite(tol)) throw new InputError(`race: tol must be a positive number, got ${tol}`);
-  const clip = settings.clip;
+  const clip = settings.clip === false ? undefined : (settings.clip ?? RACE_CLIP);
   if (clip !== undefined && !(clip > 0 && Number.isFinite(clip))) throw new InputError(`race: clip must be a positive number, got ${clip}`);
+  return { fns, optimizers, steps, tol, clip };
+}
+
+/** Runs every selected optimizer on every selected function. Unknown names are refused before anything runs. */
+export function race(settings: RaceSettings = {}): RaceResult[] {
+  const { fns, optimizers, steps, tol, clip } = resolveRace(settings);
   const out: RaceResult[] = [];
   for (const f of fns) {
     const fn = testFunctions.get(f) as TestFunction;
-    for (const name of opts) {
+    for (const name of optimizers) {
       const { options, tuned } = raceOptions(name, f);
-      out.push({ ...runOne(fn, name, options, steps, tol, { shape: raceShape(name, fn.dimension), clip }), tuned });
+      out.push({ ...runOne(fn, name, options, steps, tol, { shape: raceShape(name, fn.dimension), clip, backend: settings.backend, record: settings.record }), tuned });
+      settings.onRun?.(out.length, fns.length * optimizers.length, `${f} ${name}`);
     }
   }
   return out;

@@ -28,9 +28,9 @@ const sgdRun = JSON.stringify({
 });
 const sgdOut = '{"optimizer":"sgd","backend":"reference","steps":[\n{"params":[[0.5,0]]},\n{"params":[[0.5,0]]},\n{"params":[[1,0]]}\n]}\n';
 
-/** An error run: exit code 1, exactly one line on stderr, nothing on stdout. */
+/** An error run: exit code 2 (refused input), exactly one line on stderr, nothing on stdout. */
 function expectOneLineError(r: { code: number; stdout: string; stderr: string }, line: string | RegExp): void {
-  expect(r.code).toBe(1);
+  expect(r.code).toBe(2);
   expect(r.stdout).toBe('');
   if (typeof line === 'string') expect(r.stderr).toBe(`${line}\n`);
   else expect(r.stderr).toMatch(line);
@@ -78,7 +78,7 @@ describe('descent (in process)', () => {
     expectOneLineError(await cli(['replay', 'does-not-exist.json', '--backend', 'onnx']), 'descent: unknown backend "onnx"; known backends: reference, tfjs, gpujs');
   });
 
-  it('replay errors: one line, exit code 1, nothing on stdout', async () => {
+  it('replay errors: one line, exit code 2, nothing on stdout', async () => {
     expectOneLineError(await cli(['replay', '-'], '{"optimizer": "sgd",'), /^descent: stdin: invalid JSON: [^\n]+\n$/);
     expectOneLineError(await cli(['replay', '-'], ''), 'descent: stdin: invalid JSON: Unexpected end of JSON input');
     expectOneLineError(
@@ -117,7 +117,7 @@ describe('descent (in process)', () => {
     expect(parsed.results.map((x) => x.fn)).toEqual(['beale', 'quadratic']);
   });
 
-  it('race option errors: one line, exit code 1', async () => {
+  it('race option errors: one line, exit code 2', async () => {
     expectOneLineError(await cli(['race', '--steps', 'ten']), "descent: option '--steps <n>' argument 'ten' is invalid. expected a positive integer.");
     expectOneLineError(await cli(['race', '--tol', '0']), "descent: option '--tol <t>' argument '0' is invalid. expected a positive number.");
     expectOneLineError(

@@ -91,16 +91,16 @@ describe('descent (spawned)', () => {
     expectExactly(readFileSync(out, 'utf8'), JSON.parse(missing) as Fixture, 'adam/missing-grads.json');
   });
 
-  it('malformed JSON: exit code 1, one line on stderr, nothing on stdout', async () => {
+  it('malformed JSON: exit code 2, one line on stderr, nothing on stdout', async () => {
     const r = await runs.badJson;
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
     expect(r.stderr).toMatch(/^descent: stdin: invalid JSON: [^\n]+\n$/);
   });
 
-  it('a bad command-line value: exit code 1, one line on stderr, nothing on stdout', async () => {
+  it('a bad command-line value: exit code 2, one line on stderr, nothing on stdout', async () => {
     const r = await runs.badOption;
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
     expect(r.stderr).toBe("descent: option '--steps <n>' argument '0' is invalid. expected a positive integer.\n");
   });
