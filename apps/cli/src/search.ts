@@ -58,8 +58,9 @@ interface Parzen {
 }
 
 /**
- * hyperopt's adaptive Parzen estimator: a kernel at every observation, its width the larger gap to its neighbours
- * (clipped to [range/min(100, n + 1), range]), and a prior kernel at the range's midpoint as wide as the range.
+ * hyperopt's adaptive Parzen estimator: a kernel at every observation and a prior kernel at the range's midpoint
+ * as wide as the range; each observation's width is the larger gap to its neighbours in sorted order (the one gap
+ * at either end), clipped to [range/min(100, n + 1), range].
  */
 function parzen(observations: readonly number[], lo: number, hi: number): Parzen {
   const width = hi - lo;
@@ -67,8 +68,8 @@ function parzen(observations: readonly number[], lo: number, hi: number): Parzen
   const minSigma = width / Math.min(100, points.length + 1);
   const sigmas = points.map(({ mu, prior }, k) => {
     if (prior) return width;
-    const left = k > 0 ? mu - points[k - 1]!.mu : mu - lo;
-    const right = k < points.length - 1 ? points[k + 1]!.mu - mu : hi - mu;
+    const left = k > 0 ? mu - points[k - 1]!.mu : 0;
+    const right = k < points.length - 1 ? points[k + 1]!.mu - mu : 0;
     return Math.min(width, Math.max(minSigma, left, right));
   });
   return { mus: points.map((p) => p.mu), sigmas };

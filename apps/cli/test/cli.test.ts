@@ -124,7 +124,7 @@ describe('descent (in process)', () => {
       await cli(['race', '--fn', 'banana']),
       `descent: race: unknown function "banana"; known functions: ${[...testFunctions.keys()].join(', ')}`,
     );
-    expectOneLineError(await cli(['race', '--speed']), "descent: unknown option '--speed'");
+    expectOneLineError(await cli(['race', '--speed']), "descent: unknown option '--speed' (Did you mean --seed?)");
     expectOneLineError(await cli(['rac']), "descent: unknown command 'rac' (Did you mean race?)");
   });
 });

@@ -148,7 +148,7 @@ describe('descent memory', () => {
   });
 
   it('option errors: one line, exit code 2', async () => {
-    expect(await cli(['memory'])).toEqual({ code: 1, stdout: '', stderr: "descent: required option '--params <n>' not specified\n" });
+    expect(await cli(['memory'])).toEqual({ code: 2, stdout: '', stderr: "descent: required option '--params <n>' not specified\n" });
     expect((await cli(['memory', '--params', 'lots'])).stderr).toBe(
       "descent: option '--params <n>' argument 'lots' is invalid. expected a positive number, optionally with a suffix k, M, B or T (7e9, 7B).\n",
     );

@@ -160,7 +160,7 @@ describe('descent ns-coeffs', () => {
     expect(r.stderr.trim().split('\n')).toHaveLength(2);
     expect(r.stderr).toMatch(/^step 10: loss /);
     const bad = await cli(['ns-coeffs', '--init', '1,2']);
-    expect(bad).toEqual({ code: 1, stdout: '', stderr: "descent: option '--init <a,b,c>' argument '1,2' is invalid. expected three numbers a,b,c.\n" });
+    expect(bad).toEqual({ code: 2, stdout: '', stderr: "descent: option '--init <a,b,c>' argument '1,2' is invalid. expected three numbers a,b,c.\n" });
     expect((await cli(['ns-coeffs', '--seed', '-1'])).stderr).toBe("descent: option '--seed <s>' argument '-1' is invalid. expected a non-negative integer.\n");
   });
 });

@@ -18,7 +18,7 @@ import { makeView, type View } from './view.js';
 export const PATH_COLOR = '#ff4136';
 
 /** Greys for the overview's landscape (low f darker), so that the coloured paths stand out. */
-export const overviewGreys = (t: number): string => interpolateGreys(0.62 - 0.5 * t);
+export const overviewGreys = (t: number): string => interpolateGreys(0.7 - 0.62 * t);
 
 /** Distinct colours for up to 25 paths on one picture (Tableau 10, then ColorBrewer's Set1 and Dark2). */
 export const PATH_COLORS: readonly string[] = [...new Set([...schemeTableau10, ...schemeSet1, ...schemeDark2])];
@@ -115,8 +115,9 @@ export function drawOverview(ctx: Context2D, layout: OverviewLayout, landscape: 
   ctx.restore();
   drawCaption(ctx, layout.title, [{ left: title, bold: true }], 13);
   drawLandscape(ctx, layout.view, landscape);
+  // Thin lines without the halo: with twenty paths on one picture, edges would hide the landscape and each other.
   trajectories.forEach((t, k) => {
-    drawPath(ctx, layout.view, t.points, t.points.length, { color: PATH_COLORS[k % PATH_COLORS.length] as string, width: 1.5, dotsUpTo: 0, head: true });
+    drawPath(ctx, layout.view, t.points, t.points.length, { color: PATH_COLORS[k % PATH_COLORS.length] as string, width: 1.2, halo: false, dotsUpTo: 0, head: true });
   });
   drawMinima(ctx, layout.view, landscape.surface.minima);
   drawLegend(
