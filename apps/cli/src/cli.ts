@@ -125,20 +125,26 @@ Examples:
 function raceHelp(): string {
   return `
 Runs every optimizer registered in @descent/core (or those named) on each test function from the function's usual
-start point (those of pytorch-optimizer's visualisation script for Rosenbrock and Rastrigin), always through
-step(closure) so that look-ahead methods (NAG) get their gradient where they ask for it, with the learning rate
-tuned per optimizer and function in apps/cli/src/race-config.ts (an optimizer with no entry runs with its
-defaults and is marked *). Prints, per function and optimizer: f at the end, distance to the nearest global
-minimum, and "settled": the first step from which that distance stays within --tol up to the last step (— if
+start point (those of pytorch-optimizer's visualisation script, which drew the seeds' pictures, for Rosenbrock and
+Rastrigin), always through step(closure) so that look-ahead methods (NAG) get their gradient where they ask for it,
+with the gradient's norm clipped to 1 before every step as in the seeds' pictures (--clip N, --no-clip) and the
+learning rate searched per optimizer and function in apps/cli/src/race-config.ts (an optimizer with no entry runs
+with its defaults and is marked *). Prints, per function and optimizer: f at the end, distance to the nearest
+global minimum, and "settled": the first step from which that distance stays within --tol up to the last step (— if
 it is not within --tol at the end). An optimizer that cannot run on a function shows its error.
 
-Functions: ${[...testFunctions.values()].map((f) => f.name).join(', ')}
-Optimizers: ${[...definitions.keys()].join(', ')}
+--figures DIR also writes the trajectory gallery: DIR/<fn>_<optimizer>.gif (the path drawn point by point on the
+function's log-scale contour, with a caption), DIR/<fn>_<optimizer>.png (its last frame), DIR/<fn>.png (every
+optimizer's path on one picture, with a legend) and DIR/README.md (a table of the pictures with each run's numbers).
+
+--search finds the rates instead of racing: a seeded Tree-structured Parzen Estimator (hyperopt's algorithm, as
+the seeds used) over lr in [1e-5, 10] on a log scale, --trials evaluations per optimizer and function, each scored by
+the mean over steps of log10(max(D_t, tol)/tol), D_t the largest distance to a minimum from step t to the end (so
+arriving early and staying is rewarded). --write-config writes the rates found into race-config.ts.
 
 Each optimizer runs on one parameter holding both coordinates, of shape [2], except those listed in
 race-config.ts's RACE_SHAPES: Muon, which refuses 1-D parameters, races on a 1×2 matrix (and is then normalised
-momentum descent). --clip N clips the gradient's norm to N before every step (core's clipGradNorm), as
-pytorch-optimizer's visualisation script does with 1.0; the tuned rates were chosen without clipping.
+momentum descent). --backend tfjs|gpujs runs the optimizers on a float32 backend.
 
 Functions: ${[...testFunctions.values()].map((f) => f.name).join(', ')}
 Optimizers: ${[...definitions.keys()].join(', ')}
@@ -146,7 +152,9 @@ Optimizers: ${[...definitions.keys()].join(', ')}
 Examples:
   $ descent race
   $ descent race --fn rosenbrock,rastrigin --optimizers sgd,adam --steps 1000
-  $ descent race --clip 1
+  $ descent race --figures gallery/                     the whole gallery (21 optimizers × 5 functions)
+  $ descent race --figures out --fn rastrigin --optimizers adam,lion --backend tfjs
+  $ descent race --search --optimizers adam --write-config
   $ descent race --json > race.json`;
 }
 
