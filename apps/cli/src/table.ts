@@ -23,12 +23,5 @@ export function renderTable(columns: readonly Column[], rows: ReadonlyArray<read
   return [line(columns.map((c) => c.header)), ...rows.map(line)].join('\n');
 }
 
-/** A number in at most 9 characters: 3 significant digits, exponent form when very small or large. */
-export function formatNumber(x: number): string {
-  if (Number.isNaN(x)) return 'NaN';
-  if (!Number.isFinite(x)) return x > 0 ? 'inf' : '-inf';
-  if (x === 0) return '0';
-  const a = Math.abs(x);
-  if (a >= 1e-3 && a < 1e4) return String(Number(x.toPrecision(3)));
-  return x.toExponential(2).replace('e+', 'e');
-}
+/** A number in at most 9 characters: 3 significant digits, exponent form when very small or large (the figures' captions print numbers the same way). */
+export { formatValue as formatNumber } from '@descent/figures';

@@ -3,20 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { definitions, testFunctions } from '@descent/core';
-import { main } from '../src/cli.js';
 import { errorLine } from '../src/errors.js';
+import { cli } from './run-cli.js';
 
-/** Runs the CLI in this process with buffered streams. */
-async function cli(args: string[], stdin = ''): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(['node', 'descent', ...args], {
-    stdout: (t) => void (stdout += t),
-    stderr: (t) => void (stderr += t),
-    readStdin: () => Promise.resolve(stdin),
-  });
-  return { code, stdout, stderr };
-}
 
 const dir = mkdtempSync(join(tmpdir(), 'descent-cli-'));
 const sgdRun = JSON.stringify({

@@ -6,22 +6,12 @@ import { PNG } from 'pngjs';
 import { describe, expect, it } from 'vitest';
 import { quadratic, testFunctions } from '@descent/core';
 import { frameSteps } from '@descent/figures';
-import { main } from '../src/cli.js';
 import { RACE_SEARCH, raceOptions } from '../src/race-config.js';
 import { OBJECTIVE_CAP, formatRateTable, mergedRates, raceObjective, rewriteRaceConfig, searchRates } from '../src/race-search.js';
 import { runOne } from '../src/race.js';
 import { tpeSearch } from '../src/search.js';
+import { cli } from './run-cli.js';
 
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(['node', 'descent', ...args], {
-    stdout: (t) => void (stdout += t),
-    stderr: (t) => void (stderr += t),
-    readStdin: () => Promise.resolve(''),
-  });
-  return { code, stdout, stderr };
-}
 
 describe('descent race --figures (a small gallery: 2 functions × 3 optimizers)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'descent-gallery-'));

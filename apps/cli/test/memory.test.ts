@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { definitions } from '@descent/core';
-import { main } from '../src/cli.js';
 import {
   activationBytes,
   estimateMemory,
@@ -12,17 +11,8 @@ import {
   trainingFlops,
   transformerShape,
 } from '../src/memory.js';
+import { cli } from './run-cli.js';
 
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(['node', 'descent', ...args], {
-    stdout: (t) => void (stdout += t),
-    stderr: (t) => void (stderr += t),
-    readStdin: () => Promise.resolve(''),
-  });
-  return { code, stdout, stderr };
-}
 
 const row = (name: string, settings: Parameters<typeof estimateMemory>[0]) => estimateMemory({ ...settings, optimizers: [name] }).optimizers[0]!;
 

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { main } from '../src/cli.js';
 import {
   EVAL_POINTS,
   KELLER_COEFFICIENTS,
@@ -10,17 +9,8 @@ import {
   mseAndGradient,
   type Coefficients,
 } from '../src/ns-coeffs.js';
+import { cli } from './run-cli.js';
 
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(['node', 'descent', ...args], {
-    stdout: (t) => void (stdout += t),
-    stderr: (t) => void (stderr += t),
-    readStdin: () => Promise.resolve(''),
-  });
-  return { code, stdout, stderr };
-}
 
 describe('the objective and its gradient', () => {
   it('k = 1 at x = 1/2 by hand: f = a/2 + b/8 + c/32, loss (1 − f)², gradient 2(f − 1)·(x, x³, x⁵)', () => {

@@ -93,11 +93,12 @@ describe('frame steps and numbers', () => {
   it('formatValue: three significant digits, exponents outside [1e-3, 1e4)', () => {
     expect(formatValue(0.0562)).toBe('0.0562');
     expect(formatValue(1.23456e-7)).toBe('1.23e-7');
+    expect(formatValue(1.2e-7)).toBe('1.20e-7');
     expect(formatValue(2509.4)).toBe('2510');
     expect(formatValue(25094)).toBe('2.51e4');
     expect(formatValue(0)).toBe('0');
     expect(formatValue(NaN)).toBe('NaN');
-    expect(formatValue(-Infinity)).toBe('−∞');
+    expect(formatValue(-Infinity)).toBe('-inf');
   });
 });
 
