@@ -84,6 +84,17 @@ export interface PathStyle {
   readonly head?: boolean;
 }
 
+/** A filled circle with an edge. */
+function disc(ctx: Context2D, x: number, y: number, r: number, fill: string, edge: string, edgeWidth: number): void {
+  ctx.fillStyle = fill;
+  ctx.strokeStyle = edge;
+  ctx.lineWidth = edgeWidth;
+  ctx.beginPath();
+  ctx.arc(x, y, r, 0, 2 * Math.PI);
+  ctx.fill();
+  ctx.stroke();
+}
+
 /** Draws iterates `points[0 … count − 1]` as a polyline, clipped to the view: the start as a white dot, the last as a ring. */
 export function drawPath(ctx: Context2D, view: View, points: readonly Point[], count: number, style: PathStyle): void {
   const n = Math.max(0, Math.min(count, points.length));
@@ -114,22 +125,10 @@ export function drawPath(ctx: Context2D, view: View, points: readonly Point[], c
     }
   }
   const [sx, sy] = px[0]!;
-  ctx.fillStyle = '#ffffff';
-  ctx.strokeStyle = '#000000';
-  ctx.lineWidth = 1;
-  ctx.beginPath();
-  ctx.arc(sx, sy, 3.5, 0, 2 * Math.PI);
-  ctx.fill();
-  ctx.stroke();
+  disc(ctx, sx, sy, 3.5, '#ffffff', '#000000', 1);
   if ((style.head ?? true) && n > 1) {
     const [hx, hy] = px[n - 1]!;
-    ctx.fillStyle = style.color;
-    ctx.strokeStyle = '#ffffff';
-    ctx.lineWidth = 1.5;
-    ctx.beginPath();
-    ctx.arc(hx, hy, 4, 0, 2 * Math.PI);
-    ctx.fill();
-    ctx.stroke();
+    disc(ctx, hx, hy, 4, style.color, '#ffffff', 1.5);
   }
   ctx.restore();
 }
