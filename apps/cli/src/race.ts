@@ -112,7 +112,8 @@ export function runOne(
 ): Omit<RaceResult, 'tuned'> {
   const shape = [...(run.shape ?? [fn.dimension])];
   const backend = run.backend ?? referenceBackend;
-  const base = { fn: fn.name, optimizer, options, shape, backend: backend.name };
+  // A backend may name the mode it picked only once a session is open (gpu.js's `auto`): `base` is refreshed then.
+  let base = { fn: fn.name, optimizer, options, shape, backend: backend.name };
   const grad = new Float64Array(fn.dimension);
   const gradient = (point: readonly Float64Array[]): Float64Array[] => [fn.gradient(point[0] as Float64Array, grad)];
   const points: Array<readonly [number, number]> = [];
@@ -134,6 +135,7 @@ export function runOne(
     if (fn.dimension !== shape.reduce((p, d) => p * d, 1)) throw new InputError(`race: shape [${shape.join(', ')}] does not hold the ${fn.dimension} coordinates of ${fn.name}`);
     const spec = createSpec(optimizer, options);
     session = backend.open(run.clip === undefined ? spec : withTransforms(spec, clipGradNorm({ maxNorm: run.clip })), [{ name: 'xy', shape, data: Float64Array.from(fn.start) }], undefined);
+    base = { ...base, backend: backend.name };
     note(Float64Array.from(fn.start));
     let x: Float64Array = Float64Array.from(fn.start);
     for (let t = 1; t <= steps; t++) {

@@ -78,6 +78,15 @@ describe('descent race --figures (a small gallery: 2 functions × 3 optimizers)'
     ours.results[0]!.final.forEach((v, i) => expect(Math.abs(v - ref.final[i]!)).toBeLessThan(1e-4));
     expect(readdirSync(d).sort()).toEqual(['README.md', 'quadratic.png', 'quadratic_adam.gif', 'quadratic_adam.png']);
   });
+
+  it('gpu.js (webasm) races NAG through its look-ahead closure like the reference', async () => {
+    const r = await cli(['race', '--backend', 'gpujs', '--gpujs-mode', 'webasm', '--fn', 'quadratic', '--optimizers', 'nag', '--steps', '20', '--json']);
+    expect(r.code).toBe(0);
+    const ours = JSON.parse(r.stdout) as { backend: string; results: Array<{ backend: string; final: number[] }> };
+    expect([ours.backend, ours.results[0]!.backend]).toEqual(['gpujs:webasm', 'gpujs:webasm']);
+    const ref = runOne(quadratic, 'nag', raceOptions('nag', 'quadratic').options, 20, 1e-3, { clip: 1 });
+    ours.results[0]!.final.forEach((v, i) => expect(Math.abs(v - ref.final[i]!)).toBeLessThan(1e-4));
+  });
 });
 
 describe('descent race refuses bad requests before anything is written: exit code 2, one line', () => {
