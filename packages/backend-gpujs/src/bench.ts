@@ -1,3 +1,8 @@
+/**
+ * The gpu.js step-throughput benchmark behind `descent bench --backend gpujs`.
+ *
+ * @module @descent/backend-gpujs/bench
+ */
 import { adam, adamw, createReference, lion, sgd, tensor, type OptimizerSpec } from '@descent/core';
 import { createGpujs, createGpujsAsync, isShaderMode, type Float32Tensor, type GpujsActualMode, type GpujsMode } from './index.js';
 

@@ -1,4 +1,9 @@
 /**
+ * The TF.js step-throughput benchmark behind `descent bench --backend tfjs`.
+ *
+ * @module @descent/backend-tfjs/bench
+ */
+/**
  * Step throughput of descent's TF.js optimizers (fused loops and composed ops) against `tf.train`'s, on the same
  * TF.js backend, for one large tensor and for many small ones.
  *

@@ -1,3 +1,8 @@
+/**
+ * The conformance kit as vitest blocks: {@link describeConformance}.
+ *
+ * @module @descent/conformance/vitest
+ */
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import type { ConformanceBackend } from './adapter.js';
 import { planConformance, type ConformanceOptions, type PlannedCheck } from './plan.js';
