@@ -255,6 +255,10 @@ export class DescentOptimizer<O extends object = Record<string, unknown>> extend
     else this.pending = state;
   }
 
+  /**
+   * The state as TF.js weights: the iteration count, a header with the portable state's metadata, then every
+   * slot (what `model.save({ includeOptimizer: true })` stores).
+   */
   override async getWeights(): Promise<NamedTensor[]> {
     tf.dispose(this.lent);
     const state = this.exportState();
@@ -282,6 +286,10 @@ export class DescentOptimizer<O extends object = Record<string, unknown>> extend
     return out;
   }
 
+  /**
+   * Restores state written by {@link DescentOptimizer.getWeights}, validated as {@link
+   * DescentOptimizer.importState} does.
+   */
   override async setWeights(weightValues: NamedTensor[]): Promise<void> {
     const where = `${this.spec.name}: setWeights`;
     if (!Array.isArray(weightValues) || weightValues.length < 2) throw new StateError(`${where}: expected the iteration count, "${STATE_WEIGHT}" and the slots, got ${show(weightValues)}`);

@@ -251,7 +251,7 @@ export class TfjsOptimizer<O extends object = Record<string, unknown>> extends O
     return this.runWork(this.readParamStateWork(name));
   }
 
-  /** Reads each slot through a {@link TensorRead}: `dataSync` in `exportState`, the awaited `data()` in `exportStateAsync`. */
+  /** Reads each slot through a `TensorRead` request: `dataSync` in `exportState`, the awaited `data()` in `exportStateAsync`. */
   protected override *readParamStateWork(name: string): Work<DecodedParamState> {
     const l = this.live.get(name)!;
     const slots: Record<string, Float64Array> = {};
@@ -313,6 +313,11 @@ export function createTfjs<O extends object>(
   spec: OptimizerSpec<O>,
   params: NamedTensors<tf.Variable>,
   create?: TfjsCreateOptions<O>,
-): Optimizer<tf.Tensor, O> & { readonly params: ReadonlyMap<string, tf.Variable>; readonly path: TfjsPath; stateSize(): number } {
+): Optimizer<tf.Tensor, O> & {
+  readonly params: ReadonlyMap<string, tf.Variable>;
+  readonly path: TfjsPath;
+  /** Number of float32 values of optimizer state held on the device. */
+  stateSize(): number;
+} {
   return new TfjsOptimizer(spec, params, create);
 }

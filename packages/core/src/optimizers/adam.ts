@@ -18,6 +18,7 @@ export interface AdamOptions {
   readonly maximize: boolean;
 }
 
+/** Option schema of {@link adam} (shared with the Adam half of {@link muonWithAuxAdam}). */
 export const adamSchema = {
   lr: opt.nonNegative(1e-3, 'Learning rate η.'),
   betas: opt.betas([0.9, 0.999]),
