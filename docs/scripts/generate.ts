@@ -128,7 +128,9 @@ function optionsTable(
 /** The factory's `@example`s as runnable snippets: the core exports they use are imported. */
 export function withImports(example: string): string {
   const body = example.replace(/^```ts\n?/, '').replace(/\n?```$/, '');
-  const used = Object.keys(core).filter((k) => new RegExp(`\\b${k}\\b`).test(body));
+  // Names the snippet declares itself (`const opt = …`) or reads as properties (`opt.step`) are not imports.
+  const declared = new Set([...body.matchAll(/\b(?:const|let|var|function|class)\s+([A-Za-z_$][\w$]*)/g)].map((m) => m[1]));
+  const used = Object.keys(core).filter((k) => !declared.has(k) && new RegExp(`(?<![.\\w$])${k}\\b`).test(body));
   return ['```ts', `import { ${used.sort().join(', ')} } from '@descent/core';`, '', body, '```'].join('\n');
 }
 

@@ -166,8 +166,9 @@ export const muonWithAuxAdamDefinition = defineOptimizer<MuonWithAuxAdamOptions>
  *
  * @example
  * ```ts
+ * const params = { 'embed.weight': tensor(new Float64Array(32), [8, 4]), 'h.weight': tensor(new Float64Array(16), [4, 4]), 'h.bias': tensor([0, 0, 0, 0]) };
  * const spec = muonWithAuxAdam({ lr: 0.05, adamLr: 3e-4 });
- * const opt = createReference(spec, params, { groups: muonRouting(params) });
+ * const opt = createReference(spec, params, { groups: muonRouting(params) });  // h.weight → Muon, the rest → Adam
  * ```
  */
 export function muonWithAuxAdam(options?: Partial<MuonWithAuxAdamOptions & CommonOptions>): OptimizerSpec<MuonWithAuxAdamOptions> {
