@@ -34,6 +34,12 @@ describe('documentation snippets', () => {
     await expect(import(pathToFileURL(file).href)).rejects.toThrow(/option "lr" must be a number in \[0, ∞\)/);
   });
 
+  it('a snippet that fails after an await fails its test too', async () => {
+    const file = join(dir, 'broken-async.ts');
+    writeFileSync(file, "await Promise.resolve();\nthrow new Error('rotten after await');\n");
+    await expect(import(pathToFileURL(file).href)).rejects.toThrow('rotten after await');
+  });
+
   for (const [i, s] of runnable.entries()) {
     it(`${s.page}:${s.line}`, async () => {
       const file = join(dir, `${s.page.replace(/[^A-Za-z0-9]+/g, '_')}_${s.line}_${i}.ts`);
