@@ -30,6 +30,8 @@ import { readDefinitionDocs, readFunctionDoc, readInterfaceDocs, type Definition
 const here = dirname(fileURLToPath(import.meta.url));
 /** The docs folder (the VitePress source root). */
 export const docsRoot = resolve(here, '..');
+/** Where `vitepress build` writes the site. */
+export const distDir = join(docsRoot, '.vitepress/dist');
 const coreSrc = resolve(docsRoot, '../packages/core/src');
 
 /** A page written by the generator: path relative to the docs root, and its markdown. */
@@ -134,12 +136,12 @@ export function withImports(example: string): string {
   return ['```ts', `import { ${used.sort().join(', ')} } from '@descent/core';`, '', body, '```'].join('\n');
 }
 
-function figures(name: string): string {
+function figures(name: string, figuresDir: string): string {
   const shown: string[] = [];
   const missing: string[] = [];
   for (const fn of figureFunctions) {
-    const file = ['gif', 'png'].map((ext) => `figures/${fn}_${name}.${ext}`).find((f) => existsSync(join(docsRoot, f)));
-    if (file) shown.push(`![${name} on ${fn}](../${file})`);
+    const file = ['gif', 'png'].map((ext) => `${fn}_${name}.${ext}`).find((f) => existsSync(join(figuresDir, f)));
+    if (file) shown.push(`![${name} on ${fn}](../figures/${file})`);
     else missing.push(`- ${fn}: no figure yet: regenerate with \`pnpm figures\``);
   }
   const intro = `Trajectories of \`${name}\` on core's test functions, drawn by \`descent race --figures\` into \`docs/figures/<fn>_${name}.gif\` (or \`.png\`).`;
@@ -306,7 +308,7 @@ const link =
     return undefined;
   };
 
-function optimizerPage(name: string, d: DefinitionDoc): Page {
+function optimizerPage(name: string, d: DefinitionDoc, figuresDir: string): Page {
   const def = definitions.get(name)!;
   const l = link('optimizers');
   const paper = paperOf(d.doc.text);
@@ -335,7 +337,7 @@ function optimizerPage(name: string, d: DefinitionDoc): Page {
     'From the conformance kit\'s plan for each backend (`planConformance`): checks it declares as gaps, by name, instead of running them.',
     gapsSection(gapsOf(`${name}/`)),
     '## Trajectories',
-    figures(name),
+    figures(name, figuresDir),
     '## Example',
     'Runs as written (this page\'s snippets are executed by the docs tests):',
     runnableExample(name, factory),
@@ -414,8 +416,11 @@ function firstSentence(text: string, l: Linker): string {
   return tsdocToMarkdown((m?.[1] ?? prose).replace(/:$/, '.'), l);
 }
 
-/** Every generated page, and the sidebar entries of the generated sections. */
-export function generatePages(): { pages: Page[]; sidebar: Record<string, Array<{ text: string; link: string }>> } {
+/**
+ * Every generated page, and the sidebar entries of the generated sections. `figuresDir` (default `docs/figures`) is
+ * where trajectory figures are looked for; pages link them as `../figures/<file>`.
+ */
+export function generatePages(options: { readonly figuresDir?: string } = {}): { pages: Page[]; sidebar: Record<string, Array<{ text: string; link: string }>> } {
   const optimizerDocs = allDocs('optimizers');
   const transformDocs = allDocs('transforms');
   const scheduleDocs = allDocs('schedules');
@@ -425,7 +430,8 @@ export function generatePages(): { pages: Page[]; sidebar: Record<string, Array<
     if (!v) throw new Error(`${what} "${name}" has no documented definition in core's source (an exported const <name>Definition with TSDoc)`);
     return v;
   };
-  for (const name of definitions.keys()) pages.push(optimizerPage(name, need(optimizerDocs, name, 'optimizer')));
+  const figuresDir = options.figuresDir ?? join(docsRoot, 'figures');
+  for (const name of definitions.keys()) pages.push(optimizerPage(name, need(optimizerDocs, name, 'optimizer'), figuresDir));
   for (const name of transformDefinitions.keys()) pages.push(transformPage(name, need(transformDocs, name, 'transform')));
   for (const name of scheduleDefinitions.keys()) pages.push(schedulePage(name, need(scheduleDocs, name, 'schedule')));
   pages.push(lookaheadPage());
