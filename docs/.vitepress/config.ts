@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { katex } from '@mdit/plugin-katex';
+import { katex, type MarkdownItKatexOptions } from '@mdit/plugin-katex';
 import { defineConfig, type DefaultTheme } from 'vitepress';
 
 // Written by scripts/generate.ts before every build (`pnpm docs:build` runs it first).
@@ -33,7 +33,10 @@ export default defineConfig({
   ignoreDeadLinks: false,
   markdown: {
     config(md) {
-      md.use(katex, { output: 'htmlAndMathml', throwOnError: true });
+      const options: MarkdownItKatexOptions = { output: 'htmlAndMathml', throwOnError: true };
+      // VitePress and @mdit/plugin-katex are typed against two releases of @types/markdown-it (14.1 / 14.2) that
+      // differ only in utils; the plugin works with VitePress's markdown-it 14 at run time.
+      md.use(katex as unknown as Parameters<typeof md.use>[0], options);
     },
   },
   vue: { template: { compilerOptions: { isCustomElement: (tag) => mathMl.has(tag) } } },

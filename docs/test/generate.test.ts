@@ -25,7 +25,7 @@ describe('generated reference pages', () => {
     for (const name of transformDefinitions.keys()) expect(pages.map((p) => p.path)).toContain(`transforms/${name}.md`);
     for (const name of scheduleDefinitions.keys()) expect(pages.map((p) => p.path)).toContain(`schedules/${name}.md`);
     expect(pages.length).toBe(definitions.size + transformDefinitions.size + scheduleDefinitions.size + 1 + 3);
-    expect(sidebar.optimizers.map((e) => e.text)).toEqual([...definitions.keys()]);
+    expect(sidebar.optimizers!.map((e) => e.text)).toEqual([...definitions.keys()]);
   });
 
   it('renders the update rule from the TSDoc and an options row for every option of the schema', () => {
