@@ -22,6 +22,7 @@ import {
   type OptionsSchema,
   type OptionValue,
 } from '@descent/core';
+import * as conformance from '@descent/conformance';
 import { planConformance, type ConformanceBackend } from '@descent/conformance';
 import * as tfjs from '@descent/backend-tfjs';
 import * as gpujs from '@descent/backend-gpujs';
@@ -127,13 +128,36 @@ function optionsTable(
   return rows.join('\n');
 }
 
-/** The factory's `@example`s as runnable snippets: the core exports they use are imported. */
-export function withImports(example: string): string {
-  const body = example.replace(/^```ts\n?/, '').replace(/\n?```$/, '');
+/** The packages whose exports a TSDoc example may use without importing them (the example's own package). */
+const exampleModules: ReadonlyArray<readonly [string, object]> = [
+  ['@descent/core', core],
+  ['@descent/conformance', conformance],
+  ['@descent/backend-tfjs', tfjs],
+  ['@descent/backend-gpujs', gpujs],
+];
+
+/**
+ * A TSDoc example's code with the imports it leaves out: each name it uses that one of descent's packages exports
+ * (first package wins) is imported from there. Code that has its own `import` lines is returned as it is.
+ */
+export function addImports(body: string): string {
+  if (/^\s*import\s/m.test(body)) return body;
   // Names the snippet declares itself (`const opt = …`) or reads as properties (`opt.step`) are not imports.
   const declared = new Set([...body.matchAll(/\b(?:const|let|var|function|class)\s+([A-Za-z_$][\w$]*)/g)].map((m) => m[1]));
-  const used = Object.keys(core).filter((k) => !declared.has(k) && new RegExp(`(?<![.\\w$])${k}\\b`).test(body));
-  return ['```ts', `import { ${used.sort().join(', ')} } from '@descent/core';`, '', body, '```'].join('\n');
+  const taken = new Set<string>();
+  const lines: string[] = [];
+  for (const [module, exports] of exampleModules) {
+    const used = Object.keys(exports).filter((k) => !taken.has(k) && !declared.has(k) && new RegExp(`(?<![.\\w$])${k.replace(/\$/g, '\\$')}\\b`).test(body));
+    for (const k of used) taken.add(k);
+    if (used.length) lines.push(`import { ${used.sort().join(', ')} } from '${module}';`);
+  }
+  return lines.length ? `${lines.join('\n')}\n\n${body}` : body;
+}
+
+/** The factory's `@example`s as runnable snippets, with their imports (see {@link addImports}). */
+export function withImports(example: string): string {
+  const body = example.replace(/^```ts\n?/, '').replace(/\n?```$/, '');
+  return ['```ts', addImports(body), '```'].join('\n');
 }
 
 function figures(name: string, figuresDir: string): string {

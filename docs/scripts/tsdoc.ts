@@ -129,3 +129,21 @@ export function readInterfaceDocs(file: string, name: string): Map<string, strin
   }
   return out;
 }
+
+/** The markdown of every TSDoc comment of a file (summary and block tags), with the line it starts on. */
+export function readDocComments(file: string): Array<{ line: number; text: string }> {
+  const source = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.ES2022, true);
+  const seen = new Set<number>();
+  const out: Array<{ line: number; text: string }> = [];
+  const visit = (node: ts.Node): void => {
+    for (const doc of ts.getJSDocCommentsAndTags(node)) {
+      if (!ts.isJSDoc(doc) || seen.has(doc.pos)) continue;
+      seen.add(doc.pos);
+      const parts = [ts.getTextOfJSDocComment(doc.comment) ?? '', ...(doc.tags ?? []).map((t) => ts.getTextOfJSDocComment(t.comment) ?? '')];
+      out.push({ line: source.getLineAndCharacterOfPosition(doc.getStart(source)).line + 1, text: parts.join('\n\n') });
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(source);
+  return out;
+}

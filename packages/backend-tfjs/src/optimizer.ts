@@ -305,7 +305,7 @@ export class TfjsOptimizer<O extends object = Record<string, unknown>> extends O
  * import { createTfjs } from '@descent/backend-tfjs';
  * const w = tf.variable(tf.randomNormal([256, 128]));
  * const opt = createTfjs(adamw({ lr: 1e-3 }), { w });
- * const grads = tf.grads((w: tf.Tensor) => w.square().sum())([w]);
+ * const grads = tf.grads((w: tf.Tensor) => tf.sum(tf.square(w)))([w]); // tfjs-core has no chained ops by default
  * opt.step({ w: grads[0]! });
  * ```
  */

@@ -13,6 +13,7 @@ import { planConformance, type ConformanceOptions, type PlannedCheck } from './p
  * tests whose names carry the reason. A failing property fails its test with the report (seed and path included).
  *
  * @example
+ * <!-- not runnable: registers vitest blocks, so it must be a test file of its own -->
  * ```ts
  * import { describeConformance } from '@descent/conformance/vitest';
  * describeConformance(myBackend, { numRuns: 100 });

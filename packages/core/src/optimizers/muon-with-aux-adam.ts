@@ -63,7 +63,8 @@ export interface MuonRoutingRules {
  *
  * @example
  * ```ts
- * const groups = muonRouting(params, { adam: (name) => /embed|head|lm_head|output/.test(name) });
+ * const params = { 'wte.weight': tensor(new Float64Array(32), [8, 4]), 'h.0.mlp.weight': tensor(new Float64Array(16), [4, 4]) };
+ * const groups = muonRouting(params, { adam: (name) => /embed|wte|head|output/.test(name) });
  * const opt = createReference(muonWithAuxAdam(), params, { groups });
  * ```
  */
