@@ -300,7 +300,8 @@ function paperOf(text: string): string | undefined {
 
 function followsOf(text: string): string | undefined {
   const prose = (text.split('$$')[0] ?? '').replace(/\n/g, ' ');
-  const m = /\b(following|Follows|in the form|as written in)\s+([^:;.]*(?:\.[a-zA-Z][^:;.]*)*)/.exec(prose);
+  // Up to the first colon, semicolon or sentence end (a period before a space: "PyTorch 2.5+" stays whole).
+  const m = /\b(following|Follows|in the form|as written in)\s+(.*?)(?=[:;]|\.\s|\.$|$)/.exec(prose);
   return m ? `${m[1] === 'Follows' ? 'follows' : m[1]} ${m[2]!.trim()}` : undefined;
 }
 

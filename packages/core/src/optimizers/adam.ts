@@ -45,6 +45,12 @@ export const adamSchema = {
  *
  * The bias corrections are host scalars computed in Float64 from the parameter's step count t.
  *
+ * TF/Keras's `Adam` places ε differently (the paper's ε̂, from the faster form of the update in its section 2):
+ * it adds ε̂ to √v_t before the bias correction and folds the corrections into the step size,
+ * θ_t = θ_{t−1} − η·√(1−β₂ᵗ)/(1−β₁ᵗ) · m_t/(√v_t + ε̂). That is this rule with ε = ε̂/√(1−β₂ᵗ): with the same
+ * number, Keras's ε is effectively larger while 1 − β₂ᵗ is small and damps the first steps more (and its
+ * default is 1e-7, not 1e-8).
+ *
  * State: `expAvg` (m), `expAvgSq` (v), and `maxExpAvgSq` (v̂) with AMSGrad.
  */
 export const adamDefinition = defineOptimizer<AdamOptions>({
