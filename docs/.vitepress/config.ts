@@ -55,6 +55,17 @@ export default defineConfig({
       '/lookahead': [{ text: 'Optimizers', link: '/optimizers/', items: generated.optimizers }, { text: 'Lookahead', link: '/lookahead' }],
       '/transforms/': [{ text: 'Gradient transforms', link: '/transforms/', items: generated.transforms }],
       '/schedules/': [{ text: 'Schedules', link: '/schedules/', items: generated.schedules }],
+      // typedoc's entry points (docs/typedoc.json), one module page each.
+      '/api/': [
+        {
+          text: 'API reference',
+          link: '/api/',
+          items: ['core', 'conformance', 'conformance/vitest', 'backend-tfjs', 'backend-tfjs/bench', 'backend-gpujs', 'backend-gpujs/bench'].map((m) => ({
+            text: `@descent/${m}`,
+            link: `/api/${m}/`,
+          })),
+        },
+      ],
     },
     search: { provider: 'local' },
     outline: [2, 3],

@@ -47,9 +47,13 @@ export const adamSchema = {
  *
  * TF/Keras's `Adam` places ε differently (the paper's ε̂, from the faster form of the update in its section 2):
  * it adds ε̂ to √v_t before the bias correction and folds the corrections into the step size,
- * θ_t = θ_{t−1} − η·√(1−β₂ᵗ)/(1−β₁ᵗ) · m_t/(√v_t + ε̂). That is this rule with ε = ε̂/√(1−β₂ᵗ): with the same
- * number, Keras's ε is effectively larger while 1 − β₂ᵗ is small and damps the first steps more (and its
- * default is 1e-7, not 1e-8).
+ *
+ * $$
+ * \theta_t = \theta_{t-1} - \eta\,\frac{\sqrt{1-\beta_2^t}}{1-\beta_1^t}\;\frac{m_t}{\sqrt{v_t} + \hat\epsilon},
+ * $$
+ *
+ * which is the rule above with ε = ε̂/√(1−β₂ᵗ): with the same number, Keras's ε is effectively larger while
+ * 1 − β₂ᵗ is small and damps the first steps more (and its default is 1e-7, not 1e-8).
  *
  * State: `expAvg` (m), `expAvgSq` (v), and `maxExpAvgSq` (v̂) with AMSGrad.
  */
