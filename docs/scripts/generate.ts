@@ -436,7 +436,9 @@ function indexPage(folder: string, title: string, intro: string, entries: Array<
 }
 
 function firstSentence(text: string, l: Linker): string {
-  const prose = (text.split('$$')[0] ?? '').replace(/\s+/g, ' ').trim();
+  let prose = (text.split('$$')[0] ?? '').replace(/\s+/g, ' ').trim();
+  // Citations in parentheses (whose titles hold colons and periods) are on the page itself; the summary skips them.
+  for (let before = ''; before !== prose; ) [before, prose] = [prose, prose.replace(/\s*\([^()]*\)/g, '')];
   const m = /^(.*?[.:])(\s|$)/.exec(prose);
   return tsdocToMarkdown((m?.[1] ?? prose).replace(/:$/, '.'), l);
 }
