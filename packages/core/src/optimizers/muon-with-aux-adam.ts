@@ -116,6 +116,9 @@ export const muonWithAuxAdamDefinition = defineOptimizer<MuonWithAuxAdamOptions>
   name: 'muonWithAuxAdam',
   title: 'Muon with auxiliary Adam',
   kind: 'matrix',
+  // Both halves' learning rates follow a schedule, as a PyTorch scheduler scales every group's lr in Keller's
+  // optimizer (whose Muon and Adam groups each have their own lr).
+  lrOptions: ['lr', 'adamLr'],
   schema: {
     use: opt.oneOf(['auto', 'muon', 'adam'], 'auto', 'Route of the group: "auto" (≥2-D to Muon, the rest to Adam), "muon" or "adam".'),
     ...muonSchema,
