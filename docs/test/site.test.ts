@@ -24,7 +24,7 @@ describe('the built documentation site', () => {
   const shots = mkdtempSync(join(tmpdir(), 'descent-docs-shots-'));
   let reports: PageReport[] = [];
   beforeAll(async () => {
-    if (!existsSync(join(distDir, 'optimizers/adam.html'))) execFileSync('pnpm', ['run', 'build'], { cwd: docsRoot, stdio: 'inherit', timeout: 300_000 });
+    if (!existsSync(join(distDir, 'optimizers/adam.html'))) execFileSync('pnpm', ['run', 'site'], { cwd: docsRoot, stdio: 'inherit', timeout: 300_000 });
     if (status.available) reports = await checkPages(['/optimizers/adam.html', '/optimizers/muon.html', '/guide/numerics.html'], shots);
   }, 360_000);
   afterAll(() => rmSync(shots, { recursive: true, force: true }));
