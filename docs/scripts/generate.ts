@@ -232,20 +232,22 @@ function backendsTable(name: string): string {
 
 // ------------------------------------------------------------------------------------------------- state memory
 
-/** Option sets that change the state layout: the defaults, each flag flipped, each zero number made non-zero. */
+/**
+ * Option sets that may change the state layout, one option away from the defaults: each flag flipped, each other
+ * value of an enum, each number whose default is 0 set to 0.5 (momentum, β of Signum, …).
+ */
 function stateVariants(name: string): Array<{ label: string; options: Record<string, OptionValue> }> {
   const def = definitions.get(name)!;
   const out: Array<{ label: string; options: Record<string, OptionValue> }> = [];
   for (const [key, s] of Object.entries(def.schema)) {
-    let v: OptionValue | undefined;
-    if (s.type === 'boolean') v = !s.default;
-    else if (s.type === 'number' && s.default === 0) v = s.max && s.max.value <= 1 ? 0.5 : 0.5;
-    else if (s.type === 'enum') continue;
-    if (v === undefined) continue;
-    try {
-      out.push({ label: `\`${key}: ${String(v)}\``, options: core.makeSpec(def, { [key]: v }).options as Record<string, OptionValue> });
-    } catch {
-      // an option that needs another one (Nesterov needs momentum): its slots show with that one
+    const values: OptionValue[] =
+      s.type === 'boolean' ? [!s.default] : s.type === 'enum' ? s.values.filter((v) => v !== s.default) : s.type === 'number' && s.default === 0 ? [0.5] : [];
+    for (const v of values) {
+      try {
+        out.push({ label: `\`${key}: ${JSON.stringify(v)}\``, options: core.makeSpec(def, { [key]: v }).options as Record<string, OptionValue> });
+      } catch {
+        // an option that needs another one (Nesterov needs momentum): its slots show with that one
+      }
     }
   }
   return out;
@@ -280,11 +282,14 @@ function slotsSection(name: string): string {
       continue;
     }
     const added = slots.filter((s) => !base.has(s));
-    if (added.length) extra.push(`- with ${v.label}: adds ${added.map((s) => `\`${s}\``).join(', ')}`);
+    const removed = [...base].filter((s) => !slots.includes(s));
+    const list = (names: string[]): string => names.map((s) => `\`${s}\``).join(', ');
+    if (removed.length) extra.push(`- with ${v.label}: ${list(slots)} instead of ${list(removed)}`);
+    else if (added.length) extra.push(`- with ${v.label}: adds ${list(added)}`);
   }
   const scalars = def.scalars ? Object.keys(def.scalars(defaults)) : [];
   const parts = [`With the default options:\n\n${lines.join('\n')}`];
-  if (extra.length) parts.push(`Options that add state:\n\n${extra.join('\n')}`);
+  if (extra.length) parts.push(`Options that change the state:\n\n${extra.join('\n')}`);
   if (scalars.length) parts.push(`Host scalars per parameter (Float64, in the portable state): ${scalars.map((s) => `\`${s}\``).join(', ')}.`);
   parts.push('Every parameter also keeps its step count. `pnpm descent memory --params N --optimizer ' + name + '` totals the state for a model.');
   return parts.join('\n\n');
