@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/node_modules/**', '**/.turbo/**', 'tools/**/*.py'] },
+  { ignores: ['**/dist/**', '**/node_modules/**', '**/.turbo/**', 'tools/**/*.py', 'docs/test/.snippets/**', 'docs/.vitepress/cache/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -1,3 +1,8 @@
+/**
+ * The gpu.js step-throughput benchmark behind `descent bench --backend gpujs`.
+ *
+ * @module @descent/backend-gpujs/bench
+ */
 import { adam, adamw, createReference, lion, sgd, tensor, type OptimizerSpec } from '@descent/core';
 import { createGpujs, createGpujsAsync, isShaderMode, type Float32Tensor, type GpujsActualMode, type GpujsMode } from './index.js';
 
@@ -21,13 +26,38 @@ import { createGpujs, createGpujsAsync, isShaderMode, type Float32Tensor, type G
 
 /** The optimizers measured, and the float32 values each step reads and writes per parameter (θ, g and state). */
 const any = <O extends object>(spec: OptimizerSpec<O>): OptimizerSpec => spec as unknown as OptimizerSpec;
+/**
+ * The optimizers the benchmark knows: a spec factory and the float32 numbers each step reads and writes per
+ * parameter (`traffic`, for GB/s and the roof).
+ */
 export const BENCH_OPTIMIZERS = {
-  adam: { spec: () => any(adam({ lr: 1e-3 })), traffic: 7 },
-  adamw: { spec: () => any(adamw({ lr: 1e-3 })), traffic: 7 },
-  lion: { spec: () => any(lion({ lr: 1e-4 })), traffic: 5 },
-  sgdMomentum: { spec: () => any(sgd({ lr: 1e-3, momentum: 0.9 })), traffic: 5 },
+  /** Adam: reads θ, g, m, v, writes θ, m, v. */
+  adam: {
+    /** Builds the spec measured. */
+    spec: () => any(adam({ lr: 1e-3 })),
+    traffic: 7,
+  },
+  /** AdamW: the same traffic as Adam. */
+  adamw: {
+    /** Builds the spec measured. */
+    spec: () => any(adamw({ lr: 1e-3 })),
+    traffic: 7,
+  },
+  /** Lion: reads θ, g, m, writes θ, m. */
+  lion: {
+    /** Builds the spec measured. */
+    spec: () => any(lion({ lr: 1e-4 })),
+    traffic: 5,
+  },
+  /** SGD with momentum 0.9: reads θ, g, b, writes θ, b. */
+  sgdMomentum: {
+    /** Builds the spec measured. */
+    spec: () => any(sgd({ lr: 1e-3, momentum: 0.9 })),
+    traffic: 5,
+  },
 } as const satisfies Record<string, { spec: () => OptimizerSpec; traffic: number }>;
 
+/** Name of a benchmarked optimizer (a key of {@link BENCH_OPTIMIZERS}). */
 export type BenchOptimizer = keyof typeof BENCH_OPTIMIZERS;
 
 /**
@@ -40,6 +70,7 @@ export type BenchImplementation =
   | { readonly kind: 'js-f32' }
   | { readonly kind: 'gpujs'; readonly mode: GpujsActualMode; readonly residency: 'host' | 'device'; readonly publicPath?: boolean };
 
+/** One measurement: an implementation stepping one optimizer on one parameter count. */
 export interface BenchRow {
   readonly implementation: string;
   readonly optimizer: BenchOptimizer | 'triad';
@@ -57,6 +88,7 @@ export interface BenchRow {
   readonly note?: string;
 }
 
+/** Options of {@link measureThroughput}. */
 export interface BenchOptions {
   /** Parameter counts. Default [1e6, 32e6]. */
   readonly sizes?: readonly number[];
@@ -68,6 +100,7 @@ export interface BenchOptions {
   readonly onRow?: (row: BenchRow) => void;
 }
 
+/** The label of an implementation in the benchmark tables (`gpujs webasm resident`). */
 export function implementationName(i: BenchImplementation): string {
   if (i.kind !== 'gpujs') return i.kind;
   return `gpujs ${i.mode} ${i.residency === 'device' ? 'resident' : 'round-trip'}${i.publicPath ? ' (public path)' : ''}`;

@@ -118,6 +118,9 @@ export abstract class Device {
     readonly where: string,
   ) {}
 
+  /**
+   * Compiles a program into gpu.js kernels with these kernel settings (one kernel per output when sliced).
+   */
   protected build(p: Program, settings: Record<string, unknown>): Compiled {
     checkProgram(p);
     const output = kernelOutput(p, this.strategy);
@@ -142,9 +145,11 @@ export abstract class Device {
     return dims.length === 1 ? host : new Input(host as unknown as number[], [...dims] as [number, number]);
   }
 
+  /** Compiles a program for this device (cached by the caller). */
   abstract compile(p: Program): Compiled;
   /** Runs a compiled program: `arrays` bound in argument order, `outputs` in the order of `writes`. */
   abstract run(c: Compiled, arrays: readonly Buf[], scalars: readonly number[], outputs: readonly Buf[]): void;
+  /** Brings the host copy of a device-resident buffer up to date. */
   protected abstract download(buf: Buf): void;
 
   /** The buffer's current values on the host (downloaded if only the device has them). */

@@ -36,6 +36,7 @@ export type GpujsMode = 'auto' | 'headlessgl' | 'webgl' | 'webgl2' | 'webgpu' | 
 /** A backend gpu.js actually ran a kernel on. */
 export type GpujsActualMode = Exclude<GpujsMode, 'auto'>;
 
+/** Every mode `createGpujs` accepts, `auto` first. */
 export const GPUJS_MODES: readonly GpujsMode[] = ['auto', 'headlessgl', 'webgl', 'webgl2', 'webgpu', 'webasm', 'cpu'];
 
 /**

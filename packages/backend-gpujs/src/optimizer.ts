@@ -700,6 +700,7 @@ async function probeModeAsync(gpu: GPU, where: string): Promise<GpujsActualMode>
  * `disposeAsync` (the synchronous calls are refused: a browser cannot read GPU memory back synchronously).
  *
  * @example
+ * <!-- not runnable: needs a browser with WebGPU -->
  * ```ts
  * const opt = await createGpujsAsync(adam({ lr: 1e-3 }), { w }, { mode: 'webgpu' });
  * for (const g of gradients) await opt.stepAsync({ w: g });
@@ -733,6 +734,7 @@ export async function createGpujsAsync<O extends object>(
  * import { createGpujs } from '@descent/backend-gpujs';
  * const w = { shape: [256, 128], data: new Float32Array(256 * 128) };
  * const opt = createGpujs(adamw({ lr: 1e-3 }), { w }, { mode: 'webasm' });
+ * const gradient = new Float32Array(256 * 128).fill(0.5);
  * opt.step({ w: { shape: [256, 128], data: gradient } });
  * console.log(opt.mode); // the gpu.js backend that ran: "webasm"
  * ```

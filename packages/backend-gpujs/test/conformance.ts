@@ -1,25 +1,10 @@
 import { describe } from 'vitest';
 import { describeConformance } from '@descent/conformance/vitest';
 import type { BackendOptimizer, ConformanceBackend } from '@descent/conformance';
-import { definitions } from '@descent/core';
-import { createGpujs, createGpujsAsync, isShaderMode, knownGaps, supportedOptimizers, supportedTransforms, type Float32Tensor, type GpujsActualMode } from '../src/index.js';
+import { createGpujs, createGpujsAsync, isShaderMode, knownGaps, shaderKnownGaps, supportedOptimizers, supportedTransforms, type Float32Tensor, type GpujsActualMode } from '../src/index.js';
 import { unavailableMode } from './helpers.js';
 
 
-/**
- * On GL (and WebGPU: WGSL lets implementations assume no NaN or ∞, and SwiftShader's max(NaN, 1) is 1), NaN does not survive GLSL's `max`, `min`, `clamp` and `atan` (see `quirks.test.ts`): a NaN gradient under
- * `nonFinite: "apply"` does not reach the parameters as in the reference wherever one of them meets it — AMSGrad's
- * and Adamax's maxima, Adafactor's and Rprop's clamps, Adam-atan2's atan2, and the clipping transforms
- * (clipGradNorm's min(·, 1), clipGradValue's clamp), which the kit puts in front of any optimizer. So the kit's
- * non-finite property is a known gap of every optimizer on GL; `skip` and `throw` are decided on the host and are
- * covered on headlessgl by behaviour.test.ts.
- */
-const glNonFiniteGaps: Readonly<Record<string, string>> = Object.fromEntries(
-  [...definitions.keys()].map((name) => [
-    `${name}/non-finite`,
-    'GLSL drops NaN in max/min/clamp/atan (AMSGrad and Adamax maxima, clamps, atan2, gradient clipping), so NaN gradients under nonFinite "apply" do not propagate as in the reference',
-  ]),
-);
 
 /**
  * The adapter of the conformance kit of `@descent/conformance` for this backend on one gpu.js mode. Optimizers
@@ -30,7 +15,7 @@ export function gpujsBackend(mode: GpujsActualMode): ConformanceBackend {
     name: `gpujs-${mode}`,
     supportedOptimizers,
     supportedTransforms,
-    knownGaps: isShaderMode(mode) ? { ...knownGaps, ...glNonFiniteGaps } : knownGaps,
+    knownGaps: isShaderMode(mode) ? { ...knownGaps, ...shaderKnownGaps } : knownGaps,
     // GL and WGSL arithmetic is not IEEE-exact (denormals flush, GLSL allows 2.5 ulp for division, WGSL 2.5 ulp for
     // division and inverseSqrt): the kit's GL figure.
     ...(isShaderMode(mode) ? { tolerance: { k: 64 } } : {}),

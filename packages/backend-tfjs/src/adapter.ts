@@ -19,6 +19,7 @@ import { TfjsOptimizer } from './optimizer.js';
  * `tf.train`'s optimizers — `model.compile({ optimizer: descentOptimizer(adamw()) })`, `optimizer.minimize(f)`,
  * `model.fit`, saving with `includeOptimizer`.
  *
+ * <!-- not runnable: a sketch with a model and data of your own, and a saved model to load -->
  * ```ts
  * import * as tf from '@tensorflow/tfjs';
  * import { adamw, muonRouting, muonWithAuxAdam } from '@descent/core';
@@ -255,6 +256,10 @@ export class DescentOptimizer<O extends object = Record<string, unknown>> extend
     else this.pending = state;
   }
 
+  /**
+   * The state as TF.js weights: the iteration count, a header with the portable state's metadata, then every
+   * slot (what `model.save({ includeOptimizer: true })` stores).
+   */
   override async getWeights(): Promise<NamedTensor[]> {
     tf.dispose(this.lent);
     const state = this.exportState();
@@ -282,6 +287,10 @@ export class DescentOptimizer<O extends object = Record<string, unknown>> extend
     return out;
   }
 
+  /**
+   * Restores state written by {@link DescentOptimizer.getWeights}, validated as {@link
+   * DescentOptimizer.importState} does.
+   */
   override async setWeights(weightValues: NamedTensor[]): Promise<void> {
     const where = `${this.spec.name}: setWeights`;
     if (!Array.isArray(weightValues) || weightValues.length < 2) throw new StateError(`${where}: expected the iteration count, "${STATE_WEIGHT}" and the slots, got ${show(weightValues)}`);
@@ -361,6 +370,11 @@ export class DescentOptimizer<O extends object = Record<string, unknown>> extend
  *
  * @example
  * ```ts
+ * import '@tensorflow/tfjs-backend-cpu';
+ * import * as tfl from '@tensorflow/tfjs-layers';
+ * import { lion } from '@descent/core';
+ * import { descentOptimizer } from '@descent/backend-tfjs';
+ * const model = tfl.sequential({ layers: [tfl.layers.dense({ inputShape: [4], units: 3, activation: 'softmax' })] });
  * model.compile({ optimizer: descentOptimizer(lion({ lr: 3e-4, weightDecay: 0.1 })), loss: 'categoricalCrossentropy' });
  * ```
  */

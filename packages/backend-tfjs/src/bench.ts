@@ -1,4 +1,9 @@
 /**
+ * The TF.js step-throughput benchmark behind `descent bench --backend tfjs`.
+ *
+ * @module @descent/backend-tfjs/bench
+ */
+/**
  * Step throughput of descent's TF.js optimizers (fused loops and composed ops) against `tf.train`'s, on the same
  * TF.js backend, for one large tensor and for many small ones.
  *
@@ -29,9 +34,12 @@ import { pathToFileURL } from 'node:url';
 import { adam, adamw, lion, rmsprop, sgd, type OptimizerSpec } from '@descent/core';
 import { createTfjs } from './index.js';
 
+/** The TF.js backend the benchmark runs on. */
 export type BenchBackend = 'cpu' | 'wasm';
+/** `large`: one tensor of `size` elements; `small`: `count` tensors of `small` elements. */
 export type BenchLayout = 'large' | 'small';
 
+/** Options of the TF.js benchmark (the command-line flags of this module and of `descent bench`). */
 export interface BenchOptions {
   readonly backend?: BenchBackend;
   /** Elements of the single large tensor. Default 4 194 304 (4M). */
@@ -71,6 +79,9 @@ export interface BenchRow {
   readonly leakedAtDispose: number;
 }
 
+/**
+ * What a benchmark run measured: one row per layout, optimizer and implementation, and the live tensor counts.
+ */
 export interface BenchResult {
   readonly backend: string;
   readonly rows: readonly BenchRow[];

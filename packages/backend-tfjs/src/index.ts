@@ -2,6 +2,7 @@
  * `@descent/backend-tfjs`: every descent optimizer on TensorFlow.js tensors.
  *
  * @packageDocumentation
+ * @module @descent/backend-tfjs
  */
 export * from './kernel.js';
 export * from './optimizer.js';

@@ -251,7 +251,7 @@ export class TfjsOptimizer<O extends object = Record<string, unknown>> extends O
     return this.runWork(this.readParamStateWork(name));
   }
 
-  /** Reads each slot through a {@link TensorRead}: `dataSync` in `exportState`, the awaited `data()` in `exportStateAsync`. */
+  /** Reads each slot through a `TensorRead` request: `dataSync` in `exportState`, the awaited `data()` in `exportStateAsync`. */
   protected override *readParamStateWork(name: string): Work<DecodedParamState> {
     const l = this.live.get(name)!;
     const slots: Record<string, Float64Array> = {};
@@ -305,7 +305,7 @@ export class TfjsOptimizer<O extends object = Record<string, unknown>> extends O
  * import { createTfjs } from '@descent/backend-tfjs';
  * const w = tf.variable(tf.randomNormal([256, 128]));
  * const opt = createTfjs(adamw({ lr: 1e-3 }), { w });
- * const grads = tf.grads((w: tf.Tensor) => w.square().sum())([w]);
+ * const grads = tf.grads((w: tf.Tensor) => tf.sum(tf.square(w)))([w]); // tfjs-core has no chained ops by default
  * opt.step({ w: grads[0]! });
  * ```
  */
@@ -313,6 +313,11 @@ export function createTfjs<O extends object>(
   spec: OptimizerSpec<O>,
   params: NamedTensors<tf.Variable>,
   create?: TfjsCreateOptions<O>,
-): Optimizer<tf.Tensor, O> & { readonly params: ReadonlyMap<string, tf.Variable>; readonly path: TfjsPath; stateSize(): number } {
+): Optimizer<tf.Tensor, O> & {
+  readonly params: ReadonlyMap<string, tf.Variable>;
+  readonly path: TfjsPath;
+  /** Number of float32 values of optimizer state held on the device. */
+  stateSize(): number;
+} {
   return new TfjsOptimizer(spec, params, create);
 }

@@ -30,6 +30,9 @@ function each(grads: ReadonlyMap<string, tf.Tensor>, f: (name: string, g: tf.Ten
   return out;
 }
 
+/**
+ * Gradient-transform kernels by transform name; a transform missing here is refused by name at creation.
+ */
 export const transformKernels: Readonly<Record<string, TransformKernel>> = {
   /** `core/src/transforms/clip-grad-norm.ts`: the p-norm of the per-tensor p-norms, c = min(maxNorm/(N + 1e-6), 1). */
   clipGradNorm(o, grads) {

@@ -7,6 +7,7 @@ import type { CreateOptions, OptimizerSpec, PortableState, StepOutcome } from '@
  * @packageDocumentation
  */
 
+/** A value, or a promise of it: adapters may be synchronous or asynchronous. */
 export type MaybePromise<T> = T | Promise<T>;
 
 /** A parameter: its name, shape and float32 values (row-major). The backend copies them; the kit keeps them. */
@@ -62,6 +63,9 @@ export interface Tolerance {
   readonly exactResume: boolean;
 }
 
+/**
+ * The tolerance used where a backend sets none: k = 8 (IEEE float32 paths), exact resume after a state transfer.
+ */
 export const defaultTolerance: Tolerance = Object.freeze({ k: 8, matrixFactor: 1, scalarRelative: 1e-12, exactResume: true });
 
 /** What the kit needs from a backend. */

@@ -19,9 +19,9 @@ export interface ConformanceReport {
  *
  * @example
  * ```ts
- * import { checkConformance } from '@descent/conformance';
- * const report = await checkConformance(myBackend, { numRuns: 100 });
- * if (!report.ok) { console.error(report.summary); process.exit(1); }
+ * import { checkConformance, referenceBackend } from '@descent/conformance';
+ * const report = await checkConformance(referenceBackend(), { optimizers: ['sgd'], numRuns: 20 });
+ * if (!report.ok) throw new Error(report.summary);
  * ```
  */
 export async function checkConformance(backend: ConformanceBackend, options: ConformanceOptions = {}): Promise<ConformanceReport> {

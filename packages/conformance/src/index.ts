@@ -4,6 +4,7 @@
  * test runner, or none) or `describeConformance` from `@descent/conformance/vitest`.
  *
  * @packageDocumentation
+ * @module @descent/conformance
  */
 export * from './adapter.js';
 export { checkConformance, type ConformanceReport } from './check.js';

@@ -74,6 +74,7 @@ export interface PlannedCheck {
   readonly property: string;
   /** Set when the check is a gap: the reason. */
   readonly gap?: string;
+  /** Runs the check (a gap resolves at once with status `gap`). */
   run(): Promise<CheckResult>;
 }
 

@@ -45,6 +45,9 @@ interface UseRow {
   readonly act: (opt: BackendOptimizer) => MaybePromise<unknown>;
 }
 
+/**
+ * One row of the validation table: bad input (at creation or at use) and the exact error a backend must raise.
+ */
 export type ValidationRow = CreateRow | UseRow;
 
 const grads = (entries: Array<[string, number[] | null]>): GradInputs =>

@@ -1,3 +1,8 @@
+/**
+ * The conformance kit as vitest blocks: {@link describeConformance}.
+ *
+ * @module @descent/conformance/vitest
+ */
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import type { ConformanceBackend } from './adapter.js';
 import { planConformance, type ConformanceOptions, type PlannedCheck } from './plan.js';
@@ -8,6 +13,7 @@ import { planConformance, type ConformanceOptions, type PlannedCheck } from './p
  * tests whose names carry the reason. A failing property fails its test with the report (seed and path included).
  *
  * @example
+ * <!-- not runnable: registers vitest blocks, so it must be a test file of its own -->
  * ```ts
  * import { describeConformance } from '@descent/conformance/vitest';
  * describeConformance(myBackend, { numRuns: 100 });

@@ -14,7 +14,8 @@ import { checkTransformSpec, type TransformSpec } from './transforms/transform.j
  * @packageDocumentation
  */
 
-const lookaheadSchema = {
+/** Option schema of the {@link lookahead} wrapper (`k`, `alpha`), as validated by {@link normalizeSpec}. */
+export const lookaheadSchema = {
   k: opt.count(5, 'Inner steps between synchronisations.'),
   alpha: opt.unitClosed(0.5, 'Step size of the slow weights towards the fast ones.'),
 } as const satisfies OptionsSchema;

@@ -24,6 +24,10 @@ export interface CommonOptions {
   readonly nonFinite: NonFinitePolicy;
 }
 
+/**
+ * Schema of the {@link CommonOptions} every optimizer accepts (added to each definition's own schema by {@link
+ * fullSchema}).
+ */
 export const commonSchema = {
   nonFinite: opt.oneOf(['apply', 'skip', 'throw'], 'apply', 'What to do with a NaN or ±Infinity in a gradient.'),
 } as const satisfies OptionsSchema;

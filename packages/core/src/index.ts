@@ -3,6 +3,7 @@
  * optimizer.
  *
  * @packageDocumentation
+ * @module @descent/core
  */
 export * from './errors.js';
 export * from './tensor.js';

@@ -274,6 +274,10 @@ export abstract class OptimizerBase<T, O extends object = Record<string, unknown
     return this.def.name;
   }
 
+  /**
+   * Throws when the optimizer was disposed or an asynchronous call is still running; every public entry point
+   * calls it first.
+   */
   protected assertLive(): void {
     if (this.disposed) throw new DescentError(`${this.where}: this optimizer was disposed`);
     if (this.pending) throw new DescentError(`${this.where}: ${this.pending}() has not finished; await it before using the optimizer again`);
@@ -320,6 +324,9 @@ export abstract class OptimizerBase<T, O extends object = Record<string, unknown
   protected abstract readParamState(name: string): DecodedParamState;
   /** Replaces all parameter state; receives fully validated data. */
   protected abstract writeState(states: ReadonlyMap<string, DecodedParamState>): void;
+  /**
+   * Frees the backend's resources (device tensors, textures, compiled kernels); called once by `dispose()`.
+   */
   protected abstract release(): void;
   /** Applies the spec's gradient transforms; returns new gradients and never writes the caller's. */
   protected abstract transformGradients(grads: ReadonlyMap<string, T>): Map<string, T>;
@@ -335,18 +342,22 @@ export abstract class OptimizerBase<T, O extends object = Record<string, unknown
     this.applyStep(grads);
   }
 
+  /** `transformGradients` as a {@link Work}. */
   protected *transformWork(grads: ReadonlyMap<string, T>): Work<Map<string, T>> {
     return this.transformGradients(grads);
   }
 
+  /** `evaluationPoint` as a {@link Work}. */
   protected *evaluationPointWork(): Work<ReadonlyMap<string, T>> {
     return this.evaluationPoint();
   }
 
+  /** `readParamState` as a {@link Work}. */
   protected *readParamStateWork(name: string): Work<DecodedParamState> {
     return this.readParamState(name);
   }
 
+  /** `syncLookahead` as a {@link Work}. */
   protected *syncLookaheadWork(alpha: number): Work {
     this.syncLookahead(alpha);
   }

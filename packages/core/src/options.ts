@@ -31,12 +31,14 @@ export interface PairOption {
   readonly doc: string;
 }
 
+/** A true/false option such as `amsgrad` or `nesterov`. */
 export interface BooleanOption {
   readonly type: 'boolean';
   readonly default: boolean;
   readonly doc: string;
 }
 
+/** An option that takes one of a fixed list of strings, such as `nonFinite`. */
 export interface EnumOption {
   readonly type: 'enum';
   readonly values: readonly string[];
@@ -44,7 +46,9 @@ export interface EnumOption {
   readonly doc: string;
 }
 
+/** The schema of one option: its type, default, allowed range or values, and a one-line description. */
 export type OptionSchema = NumberOption | PairOption | BooleanOption | EnumOption;
+/** An optimizer's (or transform's, schedule's) options by name. */
 export type OptionsSchema = Readonly<Record<string, OptionSchema>>;
 
 /** A JSON value an option can hold. */
@@ -145,8 +149,11 @@ export const opt = {
   unitClosed: (def: number, doc: string): NumberOption => ({ type: 'number', default: def, min: { value: 0 }, max: { value: 1 }, doc }),
   /** A positive integer. */
   count: (def: number, doc: string): NumberOption => ({ type: 'number', default: def, min: { value: 1 }, integer: true, doc }),
+  /** A number in an arbitrary interval (`range`: `min`, `max`, `integer`). */
   number: (def: number, doc: string, range: Omit<NumberOption, 'type' | 'default' | 'doc'> = {}): NumberOption => ({ type: 'number', default: def, ...range, doc }),
+  /** A boolean option. */
   flag: (def: boolean, doc: string): BooleanOption => ({ type: 'boolean', default: def, doc }),
+  /** One of a list of strings. */
   oneOf: (values: readonly string[], def: string, doc: string): EnumOption => ({ type: 'enum', values, default: def, doc }),
   /** Adam-style `betas`: both in [0, 1). */
   betas: (def: readonly [number, number], doc = 'Decay rates (β₁, β₂) of the first and second moment estimates.'): PairOption => ({
@@ -158,5 +165,6 @@ export const opt = {
     ],
     doc,
   }),
+  /** A pair of numbers, each with its own interval. */
   pair: (def: readonly [number, number], items: PairOption['items'], doc: string): PairOption => ({ type: 'pair', default: def, items, doc }),
 } as const;

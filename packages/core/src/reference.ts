@@ -144,6 +144,7 @@ export class ReferenceOptimizer<O extends object = Record<string, unknown>> exte
     for (const [name, s] of states) this.live.get(name)!.state = { step: s.step, scalars: { ...s.scalars }, slots: { ...s.slots } };
   }
 
+  /** Nothing to free: the reference keeps plain Float64Arrays. */
   protected release(): void {
     this.live.clear();
   }

@@ -10,7 +10,9 @@ import { isShape, sizeOf, showShape } from './tensor.js';
  * @packageDocumentation
  */
 
+/** The `format` field of every exported state. */
 export const STATE_FORMAT = 'descent.state';
+/** The `version` field of exported state; {@link decodeState} refuses other versions. */
 export const STATE_VERSION = 1;
 
 /** A number as stored in portable state and replay files. */
@@ -71,6 +73,7 @@ export function decodeNumber(v: unknown): number | undefined {
   }
 }
 
+/** Numbers as lossless JSON: finite values stay numbers, NaN, ±Infinity and −0 become strings. */
 export function encodeArray(values: ArrayLike<number>): JsonNumber[] {
   const out = new Array<JsonNumber>(values.length);
   for (let i = 0; i < values.length; i++) out[i] = encodeNumber(values[i] as number);

@@ -31,6 +31,7 @@ export function showShape(shape: readonly number[]): string {
   return `[${shape.join(', ')}]`;
 }
 
+/** True when two shapes have the same dimensions in the same order. */
 export function sameShape(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((d, i) => d === b[i]);
 }

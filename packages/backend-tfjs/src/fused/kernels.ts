@@ -66,7 +66,12 @@ export interface FusedKernel<O, K extends Readonly<Record<string, number>> = Rea
    * The same loop as a SIMD program (arrays `theta`, `out`, `grad` and the slots; scalars from `coefficients`),
    * with a key naming its shape under these options.
    */
-  simd?: { key(options: O, k: K): string; program(options: O, k: K): SimdProgram };
+  simd?: {
+    /** Names the program's shape under these options (programs are cached by key). */
+    key(options: O, k: K): string;
+    /** The SIMD program. */
+    program(options: O, k: K): SimdProgram;
+  };
 }
 
 /** Declares a kernel, inferring its coefficient record from `coefficients`. */

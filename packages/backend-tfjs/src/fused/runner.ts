@@ -65,6 +65,7 @@ export type FusedAccess =
       readonly backend: object;
       readonly tensorInfo: TensorInfo;
       readonly store: Store<WasmEntry>;
+      /** The wasm module's heap (looked up per use: it is replaced when memory grows). */
       readonly heap: () => ArrayBuffer | SharedArrayBuffer;
       /** The backend's `WebAssembly.Memory` when it can be found and SIMD works: the SIMD loops run on it. */
       readonly memory: WasmMemory | undefined;

@@ -75,19 +75,23 @@ export class Arith {
     return mk(v, isF32(v) ? 0 : Math.abs(v));
   }
 
+  /** −x (exact). */
   neg(x: Tracked): Tracked {
     return mk(-x.v, x.e, x.a, x.n);
   }
 
+  /** |x| (exact). */
   abs(x: Tracked): Tracked {
     return mk(Math.abs(x.v), x.e, x.a, x.n);
   }
 
+  /** x + y: the bounds add, plus one rounding of the result. */
   add(x: Tracked, y: Tracked): Tracked {
     const v = x.v + y.v;
     return mk(v, x.e + y.e + Math.abs(v), x.a + y.a, x.n || y.n);
   }
 
+  /** x − y: the bounds add, plus one rounding of the result. */
   sub(x: Tracked, y: Tracked): Tracked {
     const v = x.v - y.v;
     return mk(v, x.e + y.e + Math.abs(v), x.a + y.a, x.n || y.n);
@@ -140,6 +144,7 @@ export class Arith {
     return mk(Math.max(x.v, y.v), Math.max(x.e, y.e), Math.max(x.a, y.a), x.n || y.n);
   }
 
+  /** min(x, y): the larger of the two bounds (no rounding). */
   min(x: Tracked, y: Tracked): Tracked {
     return mk(Math.min(x.v, y.v), Math.max(x.e, y.e), Math.max(x.a, y.a), x.n || y.n);
   }

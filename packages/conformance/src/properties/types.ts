@@ -5,6 +5,7 @@ import type { AgreementStats } from '../compare.js';
 /** The properties checked for every optimizer. */
 export type PropertyName = 'one step' | 'drift' | 'missing gradient' | 'state transfer' | 'non-finite';
 
+/** The properties the kit checks for every optimizer, in the order it runs them. */
 export const propertyNames: readonly PropertyName[] = ['one step', 'drift', 'missing gradient', 'state transfer', 'non-finite'];
 
 export interface PropertyContext {

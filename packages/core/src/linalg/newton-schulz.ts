@@ -32,6 +32,7 @@ export const MUON_COEFFICIENTS: NewtonSchulzCoefficients = Object.freeze([3.4445
 /** The classic cubic Newton–Schulz iteration X ← (3X − X·Xᵀ·X)/2, which converges to U·Vᵀ. */
 export const CUBIC_COEFFICIENTS: NewtonSchulzCoefficients = Object.freeze([1.5, -0.5, 0] as const);
 
+/** Options of the Newton–Schulz orthogonalisation Muon applies to its momentum. */
 export interface NewtonSchulzOptions {
   /** (a, b, c). Default {@link MUON_COEFFICIENTS}. */
   readonly coefficients: NewtonSchulzCoefficients;

@@ -18,6 +18,7 @@ export interface AdamOptions {
   readonly maximize: boolean;
 }
 
+/** Option schema of {@link adam} (shared with the Adam half of {@link muonWithAuxAdam}). */
 export const adamSchema = {
   lr: opt.nonNegative(1e-3, 'Learning rate η.'),
   betas: opt.betas([0.9, 0.999]),
@@ -43,6 +44,16 @@ export const adamSchema = {
  * $$
  *
  * The bias corrections are host scalars computed in Float64 from the parameter's step count t.
+ *
+ * TF/Keras's `Adam` places ε differently (the paper's ε̂, from the faster form of the update in its section 2):
+ * it adds ε̂ to √v_t before the bias correction and folds the corrections into the step size,
+ *
+ * $$
+ * \theta_t = \theta_{t-1} - \eta\,\frac{\sqrt{1-\beta_2^t}}{1-\beta_1^t}\;\frac{m_t}{\sqrt{v_t} + \hat\epsilon},
+ * $$
+ *
+ * which is the rule above with ε = ε̂/√(1−β₂ᵗ): with the same number, Keras's ε is effectively larger while
+ * 1 − β₂ᵗ is small and damps the first steps more (and its default is 1e-7, not 1e-8).
  *
  * State: `expAvg` (m), `expAvgSq` (v), and `maxExpAvgSq` (v̂) with AMSGrad.
  */

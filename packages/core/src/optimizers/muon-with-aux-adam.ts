@@ -63,7 +63,8 @@ export interface MuonRoutingRules {
  *
  * @example
  * ```ts
- * const groups = muonRouting(params, { adam: (name) => /embed|head|lm_head|output/.test(name) });
+ * const params = { 'wte.weight': tensor(new Float64Array(32), [8, 4]), 'h.0.mlp.weight': tensor(new Float64Array(16), [4, 4]) };
+ * const groups = muonRouting(params, { adam: (name) => /embed|wte|head|output/.test(name) });
  * const opt = createReference(muonWithAuxAdam(), params, { groups });
  * ```
  */
@@ -115,6 +116,9 @@ export const muonWithAuxAdamDefinition = defineOptimizer<MuonWithAuxAdamOptions>
   name: 'muonWithAuxAdam',
   title: 'Muon with auxiliary Adam',
   kind: 'matrix',
+  // Both halves' learning rates follow a schedule, as a PyTorch scheduler scales every group's lr in Keller's
+  // optimizer (whose Muon and Adam groups each have their own lr).
+  lrOptions: ['lr', 'adamLr'],
   schema: {
     use: opt.oneOf(['auto', 'muon', 'adam'], 'auto', 'Route of the group: "auto" (≥2-D to Muon, the rest to Adam), "muon" or "adam".'),
     ...muonSchema,
@@ -166,8 +170,9 @@ export const muonWithAuxAdamDefinition = defineOptimizer<MuonWithAuxAdamOptions>
  *
  * @example
  * ```ts
+ * const params = { 'embed.weight': tensor(new Float64Array(32), [8, 4]), 'h.weight': tensor(new Float64Array(16), [4, 4]), 'h.bias': tensor([0, 0, 0, 0]) };
  * const spec = muonWithAuxAdam({ lr: 0.05, adamLr: 3e-4 });
- * const opt = createReference(spec, params, { groups: muonRouting(params) });
+ * const opt = createReference(spec, params, { groups: muonRouting(params) });  // h.weight → Muon, the rest → Adam
  * ```
  */
 export function muonWithAuxAdam(options?: Partial<MuonWithAuxAdamOptions & CommonOptions>): OptimizerSpec<MuonWithAuxAdamOptions> {

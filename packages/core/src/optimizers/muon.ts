@@ -30,6 +30,7 @@ export interface MuonOptions {
   readonly adjustLr: MuonAdjustLr;
 }
 
+/** Option schema of {@link muon} (shared with the Muon half of {@link muonWithAuxAdam}). */
 export const muonSchema = {
   lr: opt.nonNegative(0.02, 'Learning rate η (spectral norm per update).'),
   momentum: opt.unitHalfOpen(0.95, 'Momentum β of the buffer B ← β·B + (1 − β)·g.'),

@@ -88,9 +88,10 @@ export const nagDefinition = defineOptimizer<NagOptions>({
  *
  * @example
  * ```ts
- * const spec = nag({ lr: 0.01, momentum: 0.9 });
- * const opt = createReference(spec, { w });
- * opt.step((point) => ({ w: gradientAt(point.get('w')!) })); // evaluated at the look-ahead point
+ * const w = tensor([1, -2]);
+ * const opt = createReference(nag({ lr: 0.01, momentum: 0.9 }), { w });
+ * // f(x) = ½‖x‖²: the closure receives the look-ahead point θ − γv and returns the gradient there.
+ * opt.step((point) => ({ w: tensor(point.get('w')!.data.slice()) }));
  * ```
  */
 export function nag(options?: Partial<NagOptions & CommonOptions>): OptimizerSpec<NagOptions> {

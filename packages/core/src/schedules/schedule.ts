@@ -45,6 +45,7 @@ export interface ScheduleDefinition<O extends object = Record<string, OptionValu
   lrAt(options: O, baseLr: number, n: number): number;
 }
 
+/** A schedule definition of any option type, as the registry holds them. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- heterogeneous option types
 export type AnyScheduleDefinition = ScheduleDefinition<any>;
 
@@ -56,6 +57,10 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
+/**
+ * Validates `given` against a schedule definition (required options, defaults, ranges) and returns a frozen
+ * {@link ScheduleSpec}; each schedule factory calls it.
+ */
 export function makeScheduleSpec<O extends object>(def: ScheduleDefinition<O>, given: unknown, where = def.name): ScheduleSpec {
   if (given === undefined) given = {};
   if (given === null || typeof given !== 'object' || Array.isArray(given)) {

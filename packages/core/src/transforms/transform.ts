@@ -33,6 +33,7 @@ export interface TransformDefinition<O extends object = Record<string, OptionVal
    * validates the given value (`undefined` when absent) and returns the value to store or its default.
    */
   readonly extraOptions?: Readonly<Record<string, (value: unknown, where: string, key: string) => OptionValue>>;
+  /** Rules between options; throws an {@link OptionError} prefixed with `where`. */
   check?(options: O, where: string): void;
   /**
    * The Float64 reference: rewrites `grads` in place. `grads` holds copies of the gradients present this
@@ -41,9 +42,14 @@ export interface TransformDefinition<O extends object = Record<string, OptionVal
   apply(options: O, grads: ReadonlyMap<string, Float64Array>, params: ReadonlyMap<string, Tensor>): void;
 }
 
+/** A transform definition of any option type, as the registry holds them. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- heterogeneous option types
 export type AnyTransformDefinition = TransformDefinition<any>;
 
+/**
+ * Validates `given` against a transform definition (required options, extra parsers, defaults, ranges) and
+ * returns a frozen {@link TransformSpec}; each transform factory calls it.
+ */
 export function makeTransformSpec<O extends object>(def: TransformDefinition<O>, given: unknown, where = def.name): TransformSpec {
   if (given === undefined) given = {};
   if (given === null || typeof given !== 'object' || Array.isArray(given)) {
