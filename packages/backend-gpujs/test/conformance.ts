@@ -1,6 +1,6 @@
 import { describe } from 'vitest';
 import { describeConformance } from '@descent/conformance/vitest';
-import type { BackendOptimizer, ConformanceBackend } from '@descent/conformance';
+import type { BackendOptimizer, ConformanceBackend, GradInputs } from '@descent/conformance';
 import { definitions } from '@descent/core';
 import { createGpujs, createGpujsAsync, isShaderMode, knownGaps, supportedOptimizers, supportedTransforms, type Float32Tensor, type GpujsActualMode } from '../src/index.js';
 import { unavailableMode } from './helpers.js';
@@ -21,6 +21,13 @@ const glNonFiniteGaps: Readonly<Record<string, string>> = Object.fromEntries(
   ]),
 );
 
+/** The kit's gradients as this backend's tensors (the kit's arrays, not copied). */
+function toTensors(grads: GradInputs): Map<string, Float32Tensor | null> {
+  const g = new Map<string, Float32Tensor | null>();
+  for (const [name, x] of grads) g.set(name, x ? { shape: [...x.shape], data: x.data } : null);
+  return g;
+}
+
 /**
  * The adapter of the conformance kit of `@descent/conformance` for this backend on one gpu.js mode. Optimizers
  * this backend lacks are declared as known gaps by name (`knownGaps`).
@@ -36,15 +43,16 @@ export function gpujsBackend(mode: GpujsActualMode): ConformanceBackend {
     ...(isShaderMode(mode) ? { tolerance: { k: 64 } } : {}),
     async create(spec, params, options) {
       const named = params.map((p) => [p.name, { shape: [...p.shape], data: Float32Array.from(p.data) }] as const);
+      // Gradients given to `stepAliased` are the parameter tensors themselves (the same Float32Array).
+      const byName = new Map<string, Float32Tensor>(named);
+      const aliased = (sources: ReadonlyMap<string, string>) => new Map([...sources].map(([name, source]) => [name, byName.get(source)!]));
       if (mode === 'webgpu') {
         // The asynchronous API, the only one webgpu has.
         const opt = await createGpujsAsync(spec, named, { ...options, mode });
         const instance: BackendOptimizer = {
-          step(grads) {
-            const g = new Map<string, Float32Tensor | null>();
-            for (const [name, x] of grads) g.set(name, x ? { shape: [...x.shape], data: x.data } : null);
-            return opt.stepAsync(g);
-          },
+          step: (grads) => opt.stepAsync(toTensors(grads)),
+          stepClosure: (closure) => opt.stepAsync((point) => toTensors(closure(new Map([...point].map(([n, t]) => [n, t.data]))))),
+          stepAliased: (sources) => opt.stepAsync(aliased(sources)),
           readParams: async () => {
             await opt.syncAsync();
             return new Map([...named].map(([name, t]) => [name, t.data]));
@@ -57,11 +65,9 @@ export function gpujsBackend(mode: GpujsActualMode): ConformanceBackend {
       }
       const opt = createGpujs(spec, named, { ...options, mode });
       const instance: BackendOptimizer = {
-        step(grads) {
-          const g = new Map<string, Float32Tensor | null>();
-          for (const [name, x] of grads) g.set(name, x ? { shape: [...x.shape], data: x.data } : null);
-          return opt.step(g);
-        },
+        step: (grads) => opt.step(toTensors(grads)),
+        stepClosure: (closure) => opt.step((point) => toTensors(closure(new Map([...point].map(([n, t]) => [n, t.data]))))),
+        stepAliased: (sources) => opt.step(aliased(sources)),
         readParams: () => new Map([...opt.params].map(([name, t]) => [name, t.data])),
         exportState: () => opt.exportState(),
         importState: (state) => opt.importState(state),
