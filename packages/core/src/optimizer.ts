@@ -118,6 +118,17 @@ export interface Optimizer<T, O extends object = Record<string, unknown>> {
   /**
    * One update. Given gradients keyed by name, or a closure that computes them at the point the optimizer asks
    * for. Everything is validated before anything changes.
+   *
+   * A gradient may be a parameter's own tensor or memory (a closure may return the point it was given, which is θ
+   * for most optimizers): it is read as it was when the step began, like an equal copy, whatever order the
+   * parameters are written in.
+   *
+   * While a step runs, its closure may only compute gradients: calls on this optimizer that change anything or
+   * read device memory (`step`, `stepAsync`, `importState`, `exportState`, `exportStateAsync`, `setGroupOptions`,
+   * `dispose`, and a backend's own readbacks) raise a `DescentError` naming the call and change nothing; the outer
+   * step then goes on as without them (or fails, changing nothing, if the closure lets the error through). The
+   * read-only members (`stepCount`, `skippedSteps`, `paramNames`, `spec`, `backend`, `groups()`, `optionsOf()`)
+   * stay available.
    */
   step(grads: Gradients<T> | GradientClosure<T>): StepOutcome;
   /**
