@@ -38,10 +38,10 @@ export interface BackendOptimizer {
   step(grads: GradInputs): MaybePromise<StepOutcome | void>;
   /**
    * `step(closure)` (`stepAsync` where only that exists): the adapter passes the optimizer a closure that converts
-   * the point it receives to numbers, calls `closure` once, synchronously, and returns its gradients as the
-   * backend's tensors. Optional, but without it the kit's closure checks fail (declare them as known gaps if the
-   * backend has no closures). The kit calls other methods of this object from inside `closure` to check that
-   * re-entrant calls are refused.
+   * the point it receives to numbers (awaiting them first, through `stepAsync`, where reads are asynchronous),
+   * calls `closure` once, and returns its gradients as the backend's tensors. Optional, but without it the kit's
+   * closure checks fail (declare them as known gaps if the backend has no closures). The kit calls other methods
+   * of this object from inside `closure` to check that re-entrant calls are refused.
    */
   stepClosure?(closure: (point: PointValues) => GradInputs): MaybePromise<StepOutcome | void>;
   /**
