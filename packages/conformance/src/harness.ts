@@ -4,6 +4,7 @@ import {
   encodeArray,
   firstUpdateState,
   getDefinition,
+  setEntry,
   type OptimizerDefinition,
   type ParamRecord,
   tensor,
@@ -79,7 +80,7 @@ export function roundState(state: PortableState): PortableState {
   for (const [name, p] of Object.entries(state.params)) {
     const slots: Record<string, { shape: number[]; data: ReturnType<typeof encodeArray> }> = {};
     for (const [slot, s] of Object.entries(p.slots)) slots[slot] = { shape: [...s.shape], data: encodeArray(Float32Array.from(s.data, (x) => decodeNumber(x) as number)) };
-    params[name] = { ...p, slots };
+    setEntry(params, name, { ...p, slots });
   }
   return { ...state, params };
 }
