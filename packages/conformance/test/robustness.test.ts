@@ -82,3 +82,31 @@ describe('the robustness checks of the kit', () => {
     expect(alias.every(([, s]) => s === 'failed')).toBe(true);
   });
 });
+
+describe('closures, schedules and Lookahead in the properties', () => {
+  const oneStep = (backend: ConformanceBackend, optimizer: string) => checkConformance(backend, { optimizers: [optimizer], properties: ['one step'], validation: false, numRuns: 60 });
+
+  it('a closure handed θ instead of NAG\'s look-ahead point fails nag\'s one step', async () => {
+    const theta = planted('closure at θ', (s, p, o) => new ReferenceOptimizer(s, p, o));
+    const make = theta.create.bind(theta);
+    theta.create = async (spec, params, options) => {
+      const inner = await make(spec, params, options);
+      // The closure evaluated at the stored parameters (heavy-ball momentum instead of Nesterov's).
+      return { ...inner, stepClosure: async (closure) => inner.step(closure(await inner.readParams())) };
+    };
+    const report = await oneStep(theta, 'nag');
+    expect(report.results.find((r) => r.id === 'nag/one step')!.message).toMatch(/step\(closure\): the evaluation point of "p\d"/);
+    expect((await oneStep(referenceBackend(), 'nag')).ok).toBe(true);
+  });
+
+  for (const [what, strip] of [
+    ['an ignored schedule', (s: OptimizerSpec): unknown => ({ ...s, schedule: undefined })],
+    ['an ignored Lookahead', (s: OptimizerSpec): unknown => ({ ...s, lookahead: undefined })],
+  ] as const) {
+    it(`${what} fails adam's one step`, async () => {
+      // JSON drops the undefined key: the spec keeps its transforms and the other wrapper.
+      const report = await oneStep(planted(what, (s, p, o) => new ReferenceOptimizer(JSON.parse(JSON.stringify(strip(s))) as OptimizerSpec, p, o)), 'adam');
+      expect(report.results.find((r) => r.id === 'adam/one step')!.status).toBe('failed');
+    });
+  }
+});
