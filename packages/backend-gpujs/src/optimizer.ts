@@ -363,6 +363,8 @@ export class GpujsOptimizer<O extends object = Record<string, unknown>> extends 
    */
   async disposeAsync(): Promise<void> {
     if (this.isDisposed) return;
+    // Refused by its own name while another call runs (before the sync, which would name itself).
+    this.assertLive('disposeAsync');
     if (this.residency === 'device') await this.syncAsync();
     this.dispose();
     await this.released;

@@ -88,3 +88,19 @@ describe.each(MODES)('gpujs %s', (mode) => {
     opt.dispose();
   });
 });
+
+describe('disposeAsync', () => {
+  it('from inside a closure it is refused by its own name, under device residency too', async () => {
+    for (const residency of ['host', 'device'] as const) {
+      const opt = createGpujs(adamw({ lr: 0.1 }), { w: t32([3], [0.5, -1, 2]) }, { mode: 'cpu', residency });
+      let refused: Promise<unknown> | undefined;
+      await opt.stepAsync(() => {
+        refused = opt.disposeAsync();
+        return { w: t32([3], [0.1, 0.2, 0.3]) };
+      });
+      await expect(refused).rejects.toThrow('adamw: disposeAsync() was called while stepAsync() has not finished');
+      expect(opt.stepCount).toBe(1);
+      await opt.disposeAsync();
+    }
+  });
+});
