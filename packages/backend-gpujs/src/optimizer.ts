@@ -5,6 +5,7 @@ import {
   entriesOf,
   firstUpdateState,
   initialParamState,
+  overlapTest,
   show,
   sizeOf,
   type CreateOptions,
@@ -323,13 +324,13 @@ export class GpujsOptimizer<O extends object = Record<string, unknown>> extends 
   }
 
   override step(grads: Parameters<OptimizerBase<Float32Tensor, O>['step']>[0]): StepOutcome {
-    this.assertLive();
+    this.assertLive('step');
     this.assertSyncReads('step', 'stepAsync(grads)');
     return super.step(grads);
   }
 
   override exportState(): PortableState {
-    this.assertLive();
+    this.assertLive('exportState');
     this.assertSyncReads('exportState', 'exportStateAsync()');
     return super.exportState();
   }
@@ -362,6 +363,8 @@ export class GpujsOptimizer<O extends object = Record<string, unknown>> extends 
    */
   async disposeAsync(): Promise<void> {
     if (this.isDisposed) return;
+    // Refused by its own name while another call runs (before the sync, which would name itself).
+    this.assertLive('disposeAsync');
     if (this.residency === 'device') await this.syncAsync();
     this.dispose();
     await this.released;
@@ -369,14 +372,14 @@ export class GpujsOptimizer<O extends object = Record<string, unknown>> extends 
 
   /** The parameter tensors, brought up to date. */
   get params(): ReadonlyMap<string, Float32Tensor> {
-    this.assertLive();
+    this.assertLive('params');
     this.sync();
     return new Map([...this.live].map(([n, rt]) => [n, rt.tensor]));
   }
 
   /** Brings one parameter's `data` up to date and returns it. */
   read(name: string): Float32Array {
-    this.assertLive();
+    this.assertLive('read');
     const rt = this.live.get(name);
     if (!rt) throw new ParamError(`${this.where}: unknown parameter ${show(name)}`);
     this.device.read(rt.param);
@@ -385,13 +388,13 @@ export class GpujsOptimizer<O extends object = Record<string, unknown>> extends 
 
   /** Brings every parameter's `data` up to date. */
   sync(): void {
-    this.assertLive();
+    this.assertLive('sync');
     for (const rt of this.live.values()) this.device.read(rt.param);
   }
 
   /** Takes `tensor.data` as the current values of one parameter (or all), after the caller wrote them. */
   reload(name?: string): void {
-    this.assertLive();
+    this.assertLive('reload');
     for (const [n, rt] of this.live) if (name === undefined || n === name) this.device.hostWritten(rt.param);
   }
 
@@ -405,6 +408,21 @@ export class GpujsOptimizer<O extends object = Record<string, unknown>> extends 
   protected gradShape(grad: Float32Tensor): readonly number[] | string {
     if (grad instanceof DeviceGradient) return grad.shape;
     return tensorProblem(grad) ?? grad.shape;
+  }
+
+  /**
+   * A gradient whose `data` is (or overlaps) a parameter's array, such as the point a closure received, is copied:
+   * parameters are written one after the other, on the host under `host` residency.
+   */
+  protected override unaliasGradients(grads: Map<string, Float32Tensor>): Map<string, Float32Tensor> {
+    const shared = overlapTest([...this.live.values()].map((rt) => rt.tensor.data));
+    let out: Map<string, Float32Tensor> | undefined;
+    for (const [name, g] of grads) {
+      if (g instanceof DeviceGradient || !shared(g.data)) continue;
+      out ??= new Map(grads);
+      out.set(name, { shape: g.shape, data: g.data.slice() });
+    }
+    return out ?? grads;
   }
 
   protected findNonFinite(grads: ReadonlyMap<string, Float32Tensor>): { name: string; index: number; value: number } | undefined {

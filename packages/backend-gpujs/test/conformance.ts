@@ -1,10 +1,17 @@
 import { describe } from 'vitest';
 import { describeConformance } from '@descent/conformance/vitest';
-import type { BackendOptimizer, ConformanceBackend } from '@descent/conformance';
+import type { BackendOptimizer, ConformanceBackend, GradInputs } from '@descent/conformance';
 import { createGpujs, createGpujsAsync, isShaderMode, knownGaps, shaderKnownGaps, supportedOptimizers, supportedTransforms, type Float32Tensor, type GpujsActualMode } from '../src/index.js';
 import { unavailableMode } from './helpers.js';
 
 
+
+/** The kit's gradients as this backend's tensors (the kit's arrays, not copied). */
+function toTensors(grads: GradInputs): Map<string, Float32Tensor | null> {
+  const g = new Map<string, Float32Tensor | null>();
+  for (const [name, x] of grads) g.set(name, x ? { shape: [...x.shape], data: x.data } : null);
+  return g;
+}
 
 /**
  * The adapter of the conformance kit of `@descent/conformance` for this backend on one gpu.js mode. Optimizers
@@ -21,15 +28,16 @@ export function gpujsBackend(mode: GpujsActualMode): ConformanceBackend {
     ...(isShaderMode(mode) ? { tolerance: { k: 64 } } : {}),
     async create(spec, params, options) {
       const named = params.map((p) => [p.name, { shape: [...p.shape], data: Float32Array.from(p.data) }] as const);
+      // Gradients given to `stepAliased` are the parameter tensors themselves (the same Float32Array).
+      const byName = new Map<string, Float32Tensor>(named);
+      const aliased = (sources: ReadonlyMap<string, string>) => new Map([...sources].map(([name, source]) => [name, byName.get(source)!]));
       if (mode === 'webgpu') {
         // The asynchronous API, the only one webgpu has.
         const opt = await createGpujsAsync(spec, named, { ...options, mode });
         const instance: BackendOptimizer = {
-          step(grads) {
-            const g = new Map<string, Float32Tensor | null>();
-            for (const [name, x] of grads) g.set(name, x ? { shape: [...x.shape], data: x.data } : null);
-            return opt.stepAsync(g);
-          },
+          step: (grads) => opt.stepAsync(toTensors(grads)),
+          stepClosure: (closure) => opt.stepAsync((point) => toTensors(closure(new Map([...point].map(([n, t]) => [n, t.data]))))),
+          stepAliased: (sources) => opt.stepAsync(aliased(sources)),
           readParams: async () => {
             await opt.syncAsync();
             return new Map([...named].map(([name, t]) => [name, t.data]));
@@ -42,11 +50,9 @@ export function gpujsBackend(mode: GpujsActualMode): ConformanceBackend {
       }
       const opt = createGpujs(spec, named, { ...options, mode });
       const instance: BackendOptimizer = {
-        step(grads) {
-          const g = new Map<string, Float32Tensor | null>();
-          for (const [name, x] of grads) g.set(name, x ? { shape: [...x.shape], data: x.data } : null);
-          return opt.step(g);
-        },
+        step: (grads) => opt.step(toTensors(grads)),
+        stepClosure: (closure) => opt.step((point) => toTensors(closure(new Map([...point].map(([n, t]) => [n, t.data]))))),
+        stepAliased: (sources) => opt.step(aliased(sources)),
         readParams: () => new Map([...opt.params].map(([name, t]) => [name, t.data])),
         exportState: () => opt.exportState(),
         importState: (state) => opt.importState(state),

@@ -6,6 +6,7 @@ import {
   decodeNumber,
   encodeArray,
   normalizeSpec,
+  setEntry,
   show,
   type GroupConfig,
   type OptimizerSpec,
@@ -106,9 +107,9 @@ function renameState(state: PortableState, shapes: ReadonlyMap<string, readonly 
   const params: Record<string, PortableState['params'][string]> = {};
   for (const n of names) {
     const to = currentName(n, shapes, taken, state.params[n]?.shape);
-    if (to in params) return state;
+    if (Object.hasOwn(params, to)) return state;
     taken.add(to);
-    params[to] = state.params[n]!;
+    setEntry(params, to, state.params[n]!);
   }
   return { ...state, params };
 }
@@ -315,7 +316,7 @@ export class DescentOptimizer<O extends object = Record<string, unknown>> extend
         if (!t) throw new StateError(`${where}: weight "${n}/${s}" is missing`);
         slots[s] = { shape: slot.shape, data: encodeArray(await t.data()) };
       }
-      params[n] = { ...p, slots } as PortableState['params'][string];
+      setEntry(params, n, { ...p, slots } as PortableState['params'][string]);
     }
     this.importState({ ...(header as unknown as PortableState), params });
     await this.extractIterations(weightValues);

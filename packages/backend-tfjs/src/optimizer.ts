@@ -131,6 +131,27 @@ export class TfjsOptimizer<O extends object = Record<string, unknown>> extends O
     return grad.shape;
   }
 
+  /**
+   * A gradient that is one of the parameter variables (the point a closure received, or another parameter's
+   * variable) would read that variable's new value once it was assigned: it is replaced by a clone, which keeps the
+   * values of the moment (a clone shares the data id, so the fused path copies the variable before writing it).
+   * Tensors that merely share a variable's data id (`clone`, `reshape`) keep their values through `assign` already.
+   */
+  protected override unaliasGradients(grads: Map<string, tf.Tensor>): Map<string, tf.Tensor> {
+    const variables = new Set<tf.Tensor>([...this.live.values()].map((l) => l.variable));
+    let out: Map<string, tf.Tensor> | undefined;
+    for (const [name, g] of grads) {
+      if (!variables.has(g)) continue;
+      out ??= new Map(grads);
+      out.set(name, tf.clone(g));
+    }
+    return out ?? grads;
+  }
+
+  protected override releaseUnaliased(copies: readonly tf.Tensor[]): void {
+    for (const c of copies) c.dispose();
+  }
+
   protected findNonFinite(grads: ReadonlyMap<string, tf.Tensor>): { name: string; index: number; value: number } | undefined {
     // One small readback: whether every gradient is finite. Only when one is not do we read values to report.
     // Empty gradients hold nothing non-finite (and GL backends cannot reduce a size-0 tensor).

@@ -41,6 +41,7 @@ export function tfjsBackend(tfBackend: 'cpu' | 'wasm', fused: 'auto' | 'off' = '
         for (const [, v] of variables) v.dispose();
         throw e;
       }
+      const byName = new Map(variables);
       const instance: BackendOptimizer = {
         step(grads): StepOutcome {
           const tensors = new Map<string, tf.Tensor | null>();
@@ -51,6 +52,16 @@ export function tfjsBackend(tfBackend: 'cpu' | 'wasm', fused: 'auto' | 'off' = '
             for (const t of tensors.values()) t?.dispose();
           }
         },
+        // The optimizer owns (and frees) the gradients a closure returns.
+        stepClosure: (closure) =>
+          opt.step((point) => {
+            const tensors = new Map<string, tf.Tensor | null>();
+            for (const [name, g] of closure(new Map([...point].map(([n, t]) => [n, t.dataSync() as Float32Array])))) {
+              tensors.set(name, g ? tf.tensor(g.data, [...g.shape], 'float32') : null);
+            }
+            return tensors;
+          }),
+        stepAliased: (sources) => opt.step(new Map([...sources].map(([name, source]) => [name, byName.get(source)!]))),
         readParams: () => new Map(variables.map(([name, v]) => [name, v.dataSync() as Float32Array])),
         // The asynchronous export (the same generator as exportState, answered by tensor.data()), so the kit's 100 runs
         // cover it; exportState itself is covered by the backend's own tests.

@@ -30,10 +30,28 @@ export interface GradInput {
  */
 export type GradInputs = ReadonlyMap<string, GradInput | null>;
 
+/** The point a gradient closure receives (the parameters, or NAG's look-ahead point), as numbers by parameter name. */
+export type PointValues = ReadonlyMap<string, ArrayLike<number>>;
+
 /** One optimizer instance of the backend, as the kit drives it. */
 export interface BackendOptimizer {
   /** One step; returns the optimizer's {@link StepOutcome} (`'applied'` or `'skipped'`) when it has one. */
   step(grads: GradInputs): MaybePromise<StepOutcome | void>;
+  /**
+   * `step(closure)` (`stepAsync` where only that exists): the adapter passes the optimizer a closure that converts
+   * the point it receives to numbers (awaiting them first, through `stepAsync`, where reads are asynchronous),
+   * calls `closure` once, and returns its gradients as the backend's tensors. Optional, but without it the kit's
+   * closure checks fail (declare them as known gaps if the backend has no closures). The kit calls other methods
+   * of this object from inside `closure` to check that re-entrant calls are refused.
+   */
+  stepClosure?(closure: (point: PointValues) => GradInputs): MaybePromise<StepOutcome | void>;
+  /**
+   * One step in which the gradient of each parameter named as a key of `sources` is the backend's own tensor of
+   * the parameter named by the value — the same tensor object or memory, not a copy (TF.js: the `tf.Variable`;
+   * arrays: the parameter's array). Optional, like {@link stepClosure}: the kit checks with it that a gradient
+   * aliasing a parameter acts as an equal copy.
+   */
+  stepAliased?(sources: ReadonlyMap<string, string>): MaybePromise<StepOutcome | void>;
   /** The current parameter values by name, as numbers (a Float32Array is fine). */
   readParams(): MaybePromise<ReadonlyMap<string, ArrayLike<number>>>;
   /** The optimizer's portable state (`Optimizer.exportState`). */

@@ -1,6 +1,16 @@
 import fc from 'fast-check';
 import {
+  cosine,
   createReference,
+  exponential,
+  linear,
+  multiStep,
+  polynomial,
+  step as stepSchedule,
+  warmupCosine,
+  warmupLinear,
+  wsd,
+  type ScheduleSpec,
   getDefinition,
   makeSpec,
   makeTransformSpec,
@@ -211,6 +221,37 @@ export function transformsArbitrary(names: readonly string[]): fc.Arbitrary<Tran
   return fc.array(one, { minLength: 1, maxLength: 2 });
 }
 
+const count = (min: number, max: number): fc.Arbitrary<number> => fc.integer({ min, max });
+// Factors of the learning rate: 0 or at least 0.01 (a tiny factor would underflow the float32 learning rate).
+const factor = fc.oneof(fc.constant(0), uniform(0.01, 1).map(f32));
+
+/**
+ * LR schedules of core (`core/src/schedules`) with options that change the learning rate within the few steps a
+ * property runs (periods and phases of 1–8 steps), so steps before, inside and after each phase are all drawn.
+ * `oneCycle` (an absolute peak lr) and `sequence` (made of the others) are left out.
+ */
+export function scheduleArbitrary(): fc.Arbitrary<ScheduleSpec> {
+  return fc.oneof(
+    // γ ≥ 0.5: over the drift property's 50 steps the learning rate stays a normal float32 number.
+    fc.record({ stepSize: count(1, 3), gamma: uniform(0.5, 0.9).map(f32) }).map((o) => stepSchedule(o)),
+    fc.record({ gamma: uniform(0.5, 1).map(f32) }).map((o) => exponential(o)),
+    fc.record({ tMax: count(1, 8), etaMin: logUniform(1e-6, 1e-3).map(f32) }).map((o) => cosine(o)),
+    fc.record({ milestones: fc.uniqueArray(count(1, 6), { minLength: 1, maxLength: 3 }).map((m) => [...m].sort((a, b) => a - b)), gamma: uniform(0.1, 0.9).map(f32) }).map((o) => multiStep(o)),
+    fc.record({ startFactor: uniform(0.05, 1).map(f32), endFactor: factor, totalIters: count(1, 6) }).map((o) => linear(o)),
+    fc.record({ totalIters: count(1, 6), power: uniform(0.5, 3).map(f32) }).map((o) => polynomial(o)),
+    fc.tuple(count(0, 3), count(1, 6), factor, factor).map(([w, d, s, f]) => warmupCosine({ warmupSteps: w, totalSteps: w + d, warmupStartFactor: s, finalFactor: f })),
+    fc.tuple(count(0, 3), count(1, 6), factor, factor).map(([w, d, s, f]) => warmupLinear({ warmupSteps: w, totalSteps: w + d, warmupStartFactor: s, finalFactor: f })),
+    fc
+      .tuple(count(0, 2), count(0, 3), count(1, 3), fc.constantFrom<'linear' | 'cosine' | '1-sqrt'>('linear', 'cosine', '1-sqrt'), factor)
+      .map(([w, stable, d, shape, f]) => wsd({ warmupSteps: w, decaySteps: d, totalSteps: w + stable + d, decayShape: shape, finalFactor: f })),
+  );
+}
+
+/** Lookahead's options: a sync every 1–4 steps, α in [0.1, 1] rounded to float32 (it reaches kernels as float32). */
+export function lookaheadArbitrary(): fc.Arbitrary<{ k: number; alpha: number }> {
+  return fc.record({ k: count(1, 4), alpha: uniform(0.1, 1).map(f32) });
+}
+
 /** A generated problem: the spec, its groups and parameters, and the seed of every number. */
 export interface Problem {
   readonly spec: OptimizerSpec;
@@ -235,6 +276,11 @@ export interface ProblemOptions {
   readonly nonFinite?: fc.Arbitrary<'apply' | 'skip' | 'throw'>;
   /** Gradient transforms the backend implements; a quarter of the problems put one or two in front. Default none. */
   readonly transforms?: readonly string[];
+  /**
+   * Whether a quarter of the problems get an LR schedule and a quarter a Lookahead wrapper (independently).
+   * Default false (properties that need the parameters without a gradient to stay put cannot have Lookahead).
+   */
+  readonly wrappers?: boolean;
 }
 
 /** Whether the reference accepts the problem (groups may break a cross-option rule or a shape rule). */
@@ -267,10 +313,15 @@ export function problemArbitrary(name: string, opts: ProblemOptions = {}): fc.Ar
       missing: opts.missing ?? fc.constantFrom(0, 0.2),
       nonFinite: opts.nonFinite ?? fc.constant('apply' as const),
       transforms: opts.transforms?.length ? fc.option(transformsArbitrary(opts.transforms), { freq: 3 }) : fc.constant(null),
+      schedule: opts.wrappers ? fc.option(scheduleArbitrary(), { freq: 3 }) : fc.constant(null),
+      lookahead: opts.wrappers ? fc.option(lookaheadArbitrary(), { freq: 3 }) : fc.constant(null),
     })
-    .map(({ options, shapes: shapeList, group: g, seed, missing, nonFinite, transforms }): Problem => {
+    .map(({ options, shapes: shapeList, group: g, seed, missing, nonFinite, transforms, schedule, lookahead }): Problem => {
       const base = makeSpec(def as OptimizerDefinition<never>, { ...options, nonFinite } as never) as OptimizerSpec;
-      const spec = transforms ? normalizeSpec({ ...base, transforms }) : base;
+      const spec =
+        transforms || schedule || lookahead
+          ? normalizeSpec({ ...base, ...(transforms ? { transforms } : {}), ...(schedule ? { schedule } : {}), ...(lookahead ? { lookahead } : {}) })
+          : base;
       const next = prng(mix(seed, 'params'));
       const params = shapeList.map((shape, i) => ({ name: `p${i}`, shape, data: float32Values(next, sizeOf(shape), scales.params) }));
       let groups: GroupConfig[] | undefined;

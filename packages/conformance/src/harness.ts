@@ -2,7 +2,11 @@ import {
   createReference,
   decodeNumber,
   encodeArray,
+  firstUpdateState,
   getDefinition,
+  setEntry,
+  type OptimizerDefinition,
+  type ParamRecord,
   tensor,
   type GroupConfig,
   type Optimizer,
@@ -13,8 +17,8 @@ import {
 } from '@descent/core';
 import type { BackendOptimizer, ConformanceBackend, GradInput, GradInputs, ParamInput } from './adapter.js';
 import type { Problem } from './arbitraries.js';
-import { applyTransformBounds, Arith, inputBound, type BoundResult, type TensorBound } from './bounds/index.js';
-import { boundFunctions } from './bounds/index.js';
+import { applyTransformBounds, Arith, at, BoundBuilder, inputBound, type BoundResult, type TensorBound } from './bounds/index.js';
+import { boundFunctions, pointBoundFunctions } from './bounds/index.js';
 import { float32Values, mix, prng } from './random.js';
 import { valueScales } from './arbitraries.js';
 
@@ -76,7 +80,7 @@ export function roundState(state: PortableState): PortableState {
   for (const [name, p] of Object.entries(state.params)) {
     const slots: Record<string, { shape: number[]; data: ReturnType<typeof encodeArray> }> = {};
     for (const [slot, s] of Object.entries(p.slots)) slots[slot] = { shape: [...s.shape], data: encodeArray(Float32Array.from(s.data, (x) => decodeNumber(x) as number)) };
-    params[name] = { ...p, slots };
+    setEntry(params, name, { ...p, slots });
   }
   return { ...state, params };
 }
@@ -161,7 +165,7 @@ export function stepBounds(
   const name = ref.spec.name;
   const bound = boundFunctions[name];
   if (!bound) throw new ConformanceFailure(`the conformance kit has no error model for optimizer "${name}"`);
-  const def = getDefinition(name);
+  const def = getDefinition(name) as OptimizerDefinition<never>;
   // The gradients the update sees: exact, then through the spec's transforms (clipping, centralization).
   const present = new Map<string, TensorBound>();
   for (const [param] of before) {
@@ -180,21 +184,75 @@ export function stepBounds(
       continue;
     }
     const shape = ref.params.get(param)!.shape;
+    const options = ref.optionsOf(param);
+    const start = t.step === 0 ? firstUpdate(def, options, shape, t) : t;
     const r: BoundResult = bound({
       ar,
-      options: ref.optionsOf(param),
+      options,
       shape,
       step: t.step + 1,
       param: t.param,
       grad: g,
-      slots: t.slots,
-      scalars: t.scalars,
+      slots: start.slots,
+      scalars: start.scalars,
       matrixFactor,
     });
     for (const s of def.slots(ref.optionsOf(param) as never, shape)) {
       if (!r.slots[s.name]) throw new ConformanceFailure(`the error model of "${name}" gives no bound for slot "${s.name}"`);
     }
-    out.set(param, { param: r.param, slots: r.slots, scalars: { ...t.scalars, ...r.scalars }, step: t.step + 1 });
+    // Lookahead's slow weights are not the optimizer's: they pass through its step unchanged.
+    out.set(param, { param: r.param, slots: { ...t.slots, ...r.slots }, scalars: { ...t.scalars, ...r.scalars }, step: t.step + 1 });
+  }
+  const la = ref.spec.lookahead;
+  return la && (ref.stepCount + 1) % la.k === 0 ? lookaheadBounds(ar, la.alpha, out) : out;
+}
+
+/**
+ * A parameter's state at its first update: created then from the options in force (a schedule may have moved the
+ * learning rate that Rprop's step sizes start from), as core's backends do (`firstUpdateState`); exact values.
+ */
+function firstUpdate(def: OptimizerDefinition<never>, options: object, shape: readonly number[], t: TrackedParam): TrackedParam {
+  const record = { shape, slots: def.slots(options as never, shape) } as unknown as ParamRecord<never>;
+  const fresh = firstUpdateState(def, options as never, record);
+  const slots: Record<string, TensorBound> = { ...t.slots };
+  for (const [name, values] of Object.entries(fresh.slots)) slots[name] = inputBound(values);
+  return { ...t, slots, scalars: fresh.scalars };
+}
+
+/**
+ * Bounds of the point `step(closure)` hands the closure, for every parameter: the optimizer's evaluation point
+ * (NAG's look-ahead point) under its error model, or else the parameters themselves, which must arrive unchanged.
+ */
+export function pointBounds(ref: ReferenceOptimizer, before: ReadonlyMap<string, TrackedParam>, ar: Arith, matrixFactor: number): Map<string, TensorBound> {
+  const name = ref.spec.name;
+  const bound = pointBoundFunctions[name];
+  if (getDefinition(name).evaluationPoint && !bound) throw new ConformanceFailure(`the conformance kit has no error model for the evaluation point of optimizer "${name}"`);
+  const out = new Map<string, TensorBound>();
+  for (const [param, t] of before) {
+    const shape = ref.params.get(param)!.shape;
+    out.set(param, bound ? bound({ ar, options: ref.optionsOf(param), shape, param: t.param, slots: t.slots, scalars: t.scalars, matrixFactor }) : t.param);
+  }
+  return out;
+}
+
+/**
+ * Lookahead's synchronisation after every k-th applied step, of every parameter (with a gradient or not), in the
+ * order core's reference evaluates it: φ ← φ + α(θ − φ), θ ← φ.
+ */
+function lookaheadBounds(ar: Arith, alpha: number, params: ReadonlyMap<string, TrackedParam>): Map<string, TrackedParam> {
+  const a = ar.input(alpha);
+  const out = new Map<string, TrackedParam>();
+  for (const [name, t] of params) {
+    const slow = t.slots.slowParam;
+    if (!slow) throw new ConformanceFailure(`parameter "${name}" has no slowParam slot under Lookahead`);
+    const phi = new BoundBuilder(slow.v.length);
+    for (let i = 0; i < slow.v.length; i++) {
+      const p = at(slow, i);
+      phi.set(i, ar.add(p, ar.mul(a, ar.sub(at(t.param, i), p))));
+    }
+    // A normwise allowance of θ (matrix updates) reaches φ scaled by α; φ's own one carries over.
+    const synced = phi.build(alpha * t.param.extra + slow.extra, t.param.note);
+    out.set(name, { ...t, param: synced, slots: { ...t.slots, slowParam: synced } });
   }
   return out;
 }

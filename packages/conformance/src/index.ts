@@ -13,5 +13,6 @@ export { propertyNames, type PropertyName } from './properties/types.js';
 export type { AgreementStats } from './compare.js';
 export { referenceBackend } from './reference-backend.js';
 export { validationRows, optimizerRows, type ValidationRow } from './validation.js';
+export { robustnessChecks, hostileNames, type RobustnessCheck } from './robustness.js';
 export { boundFunctions, newtonSchulzTolerance, Arith, U32, type BoundContext, type BoundFunction, type BoundResult, type TensorBound, type Tracked } from './bounds/index.js';
-export { optionsArbitrary, problemArbitrary, shapeArbitrary, type Problem } from './arbitraries.js';
+export { lookaheadArbitrary, optionsArbitrary, problemArbitrary, scheduleArbitrary, shapeArbitrary, type Problem } from './arbitraries.js';

@@ -10,6 +10,7 @@ import { nonFiniteProperty } from './properties/non-finite.js';
 import { oneStepProperty } from './properties/one-step.js';
 import { stateTransferProperty } from './properties/state-transfer.js';
 import { propertyNames, type PropertyContext, type PropertyDefinition, type PropertyName } from './properties/types.js';
+import { robustnessChecks } from './robustness.js';
 import { checkRow, optimizerRows, validationRows } from './validation.js';
 
 /**
@@ -40,6 +41,11 @@ export interface ConformanceOptions {
   readonly properties?: readonly PropertyName[];
   /** Whether to run the validation rows. Default true. */
   readonly validation?: boolean;
+  /**
+   * Whether to run the robustness checks (`robustness/…`: calls from inside a gradient closure, parameter names
+   * such as `__proto__`, gradients aliasing parameters). Default: as `validation`.
+   */
+  readonly robustness?: boolean;
   /** Shrink counterexamples (slower on failure, simpler reports). Default true. */
   readonly shrink?: boolean;
   /**
@@ -51,7 +57,7 @@ export interface ConformanceOptions {
 
 /** The outcome of one check. */
 export interface CheckResult {
-  /** `"<optimizer>/<property>"` or `"validation/<case>"`. */
+  /** `"<optimizer>/<property>"`, `"validation/<case>"` or `"robustness/<case>"`. */
   readonly id: string;
   readonly optimizer: string | null;
   readonly property: string;
@@ -252,6 +258,13 @@ export function planConformance(backend: ConformanceBackend, options: Conformanc
       const id = `validation/${row.case}`;
       const reason = !supported.has(row.optimizer) ? `needs ${row.optimizer}, not implemented by the ${backend.name} backend` : (gaps[id] ?? gaps[row.optimizer]);
       plan.push(reason ? gap(id, null, row.case, reason) : { id, optimizer: null, property: row.case, run: () => timed(id, null, row.case, () => checkRow(backend, row)) });
+    }
+  }
+  if (options.robustness ?? options.validation !== false) {
+    for (const check of robustnessChecks) {
+      const id = `robustness/${check.case}`;
+      const reason = !supported.has(check.optimizer) ? `needs ${check.optimizer}, not implemented by the ${backend.name} backend` : (gaps[id] ?? gaps[check.optimizer]);
+      plan.push(reason ? gap(id, null, check.case, reason) : { id, optimizer: null, property: check.case, run: () => timed(id, null, check.case, () => check.run(backend)) });
     }
   }
   if (r.replay) return plan.filter((c) => c.id === r.replay!.id);

@@ -18,6 +18,13 @@ export function referenceBackend(): ConformanceBackend {
           for (const [name, x] of grads) g.set(name, x ? tensor(Float64Array.from(x.data), x.shape) : null);
           return opt.step(g);
         },
+        stepClosure: (closure) =>
+          opt.step((point) => {
+            const g = new Map<string, Tensor | null>();
+            for (const [name, x] of closure(new Map([...point].map(([n, t]) => [n, t.data])))) g.set(name, x ? tensor(Float64Array.from(x.data), x.shape) : null);
+            return g;
+          }),
+        stepAliased: (sources) => opt.step(new Map([...sources].map(([name, source]) => [name, opt.params.get(source)!]))),
         readParams: () => new Map([...opt.params].map(([name, t]) => [name, t.data])),
         exportState: () => opt.exportState(),
         importState: (state) => opt.importState(state),

@@ -46,7 +46,7 @@ export function describeConformance(backend: ConformanceBackend, options: Confor
     // One block per optimizer, then the transforms (gaps only) and core's validation table.
     const blocks = new Map<string, PlannedCheck[]>();
     for (const c of plan) {
-      const key = c.optimizer ?? (c.id.startsWith('validation/') ? 'validation table' : 'transforms');
+      const key = c.optimizer ?? (c.id.startsWith('validation/') ? 'validation table' : c.id.startsWith('robustness/') ? 'robustness' : 'transforms');
       blocks.set(key, [...(blocks.get(key) ?? []), c]);
     }
     for (const [name, checks] of blocks) {

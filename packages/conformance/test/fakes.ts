@@ -62,6 +62,23 @@ export function float32Backend(name = 'float32 fake', hooks: Hooks = {}): Confor
               roundToFloat32(ref);
               return out;
             }),
+          // Closures and aliased gradients go straight to the reference (no hook: the planted bugs live in `step`).
+          stepClosure: (closure) =>
+            guard(() => {
+              const out = ref.step((point) => {
+                const g = new Map<string, Tensor | null>();
+                for (const [n, x] of closure(new Map([...point].map(([k, t]) => [k, t.data])))) g.set(n, x ? tensor(Float64Array.from(x.data), x.shape) : null);
+                return g;
+              });
+              roundToFloat32(ref);
+              return out;
+            }),
+          stepAliased: (sources) =>
+            guard(() => {
+              const out = ref.step(new Map([...sources].map(([n, source]) => [n, ref.params.get(source)!])));
+              roundToFloat32(ref);
+              return out;
+            }),
           readParams: () => new Map([...ref.params].map(([n, t]) => [n, t.data])),
           exportState: () => ref.exportState(),
           importState: (state) =>
@@ -160,17 +177,19 @@ export const badGaps = (): ConformanceBackend => {
 export const float32OpsAdam = (): ConformanceBackend =>
   float32Backend('float32 op-by-op adam', {
     step(ref, grads) {
-      // Specs with gradient transforms go to the reference (this fake only re-does Adam's own update).
-      if (ref.spec.name !== 'adam' || ref.spec.transforms?.length) return ref.step(grads);
+      // Specs with gradient transforms or Lookahead go to the reference (this fake only re-does Adam's own update).
+      if (ref.spec.name !== 'adam' || ref.spec.transforms?.length || ref.spec.lookahead) return ref.step(grads);
       const f = Math.fround;
       const before = ref.exportState();
+      // The options of this step (a schedule moves lr once the step is counted).
+      const options = new Map([...grads.keys()].filter((n) => ref.params.has(n)).map((n) => [n, ref.optionsOf(n)]));
       const theta0 = new Map([...ref.params].map(([n, t]) => [n, Float64Array.from(t.data)]));
       const out = ref.step(grads);
       if (out === 'skipped') return out;
       const after = ref.exportState();
       for (const [name, g] of grads) {
         if (!g) continue;
-        const o = ref.optionsOf(name) as unknown as { lr: number; betas: [number, number]; eps: number; amsgrad: boolean; weightDecay: number; maximize: boolean };
+        const o = options.get(name) as unknown as { lr: number; betas: [number, number]; eps: number; amsgrad: boolean; weightDecay: number; maximize: boolean };
         const p = before.params[name]!;
         const t = p.step + 1;
         const read = (slot: string): number[] => p.slots[slot]!.data.map((x) => decodeNumber(x) as number);

@@ -7,6 +7,7 @@
  */
 export * from './errors.js';
 export * from './tensor.js';
+export * from './records.js';
 export * from './options.js';
 export * from './definition.js';
 export * from './state.js';

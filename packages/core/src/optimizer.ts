@@ -7,6 +7,7 @@ import {
   type SlotSpec,
 } from './definition.js';
 import { DescentError, OptionError, ParamError, show } from './errors.js';
+import { setEntry } from './records.js';
 import { getDefinition } from './registry.js';
 import { scheduledLr } from './schedules/index.js';
 import {
@@ -86,6 +87,19 @@ class ClosurePromise {
   constructor(readonly promise: Promise<unknown>) {}
 }
 
+/**
+ * What is running on an optimizer. Every public call that changes anything or reads device memory runs
+ * exclusively: while one runs (including while its gradient closure runs, which is user code), any other such call
+ * is refused before it changes anything.
+ */
+interface Busy {
+  /** The running call, as users write it (`step`, `stepAsync`, `exportStateAsync`, …). */
+  readonly call: string;
+  readonly async: boolean;
+  /** Whether the gradient closure (or the Promise it returned) is running. */
+  closure: boolean;
+}
+
 function isThenable(x: unknown): x is Promise<unknown> {
   return x !== null && typeof x === 'object' && typeof (x as { then?: unknown }).then === 'function';
 }
@@ -104,6 +118,17 @@ export interface Optimizer<T, O extends object = Record<string, unknown>> {
   /**
    * One update. Given gradients keyed by name, or a closure that computes them at the point the optimizer asks
    * for. Everything is validated before anything changes.
+   *
+   * A gradient may be a parameter's own tensor or memory (a closure may return the point it was given, which is θ
+   * for most optimizers): it is read as it was when the step began, like an equal copy, whatever order the
+   * parameters are written in.
+   *
+   * While a step runs, its closure may only compute gradients: calls on this optimizer that change anything or
+   * read device memory (`step`, `stepAsync`, `importState`, `exportState`, `exportStateAsync`, `setGroupOptions`,
+   * `dispose`, and a backend's own readbacks) raise a `DescentError` naming the call and change nothing; the outer
+   * step then goes on as without them (or fails, changing nothing, if the closure lets the error through). The
+   * read-only members (`stepCount`, `skippedSteps`, `paramNames`, `spec`, `backend`, `groups()`, `optionsOf()`)
+   * stay available.
    */
   step(grads: Gradients<T> | GradientClosure<T>): StepOutcome;
   /**
@@ -173,8 +198,8 @@ export abstract class OptimizerBase<T, O extends object = Record<string, unknown
   private steps = 0;
   private skipped = 0;
   private disposed = false;
-  /** What an unfinished `stepAsync` or `exportStateAsync` is doing, if one is. */
-  private pending: string | null = null;
+  /** The call in progress, if one is (see {@link Busy}). */
+  private busy: Busy | null = null;
 
   protected constructor(spec: OptimizerSpec<O>, params: Array<[string, readonly number[]]>, create: CreateOptions<O> = {}) {
     // Re-validate: a spec may come from JSON or be hand-made; normalizeSpec returns a checked, frozen copy.
@@ -275,12 +300,35 @@ export abstract class OptimizerBase<T, O extends object = Record<string, unknown
   }
 
   /**
-   * Throws when the optimizer was disposed or an asynchronous call is still running; every public entry point
-   * calls it first.
+   * Refuses `call` on a disposed optimizer, and while another call is in progress: an unfinished async call, or a
+   * synchronous one whose gradient closure makes this call (re-entrancy would change the state under the outer
+   * step). Read-only members that touch no device memory (`stepCount`, `skippedSteps`, `paramNames`, `spec`,
+   * `groups()`, `optionsOf()`, …) do not call this and stay usable from a closure.
    */
-  protected assertLive(): void {
+  protected assertLive(call: string): void {
     if (this.disposed) throw new DescentError(`${this.where}: this optimizer was disposed`);
-    if (this.pending) throw new DescentError(`${this.where}: ${this.pending}() has not finished; await it before using the optimizer again`);
+    if (this.busy) throw new DescentError(this.busyMessage(call, this.busy));
+  }
+
+  private busyMessage(call: string, busy: Busy): string {
+    const at = `${this.where}: ${call}() was called`;
+    if (busy.async) {
+      const closure = busy.closure ? ' (its gradient closure is running: the call came from inside it, or ran concurrently)' : '';
+      return `${at} while ${busy.call}() has not finished${closure}; await it before using the optimizer again; this call changed nothing`;
+    }
+    const from = busy.closure ? 'from inside the gradient closure of' : 'from code run by';
+    return `${at} ${from} a ${busy.call}() in progress; a closure may only compute gradients (read-only members such as stepCount and optionsOf() are allowed); this call changed nothing`;
+  }
+
+  /** Runs a synchronous public call exclusively (see {@link assertLive}). */
+  protected exclusive<R>(call: string, f: () => R): R {
+    this.assertLive(call);
+    this.busy = { call, async: false, closure: false };
+    try {
+      return f();
+    } finally {
+      this.busy = null;
+    }
   }
 
   groups(): ReadonlyArray<ResolvedGroup<O>> {
@@ -296,7 +344,10 @@ export abstract class OptimizerBase<T, O extends object = Record<string, unknown
   }
 
   setGroupOptions(group: number, patch: Partial<O>): void {
-    this.assertLive();
+    this.exclusive('setGroupOptions', () => this.changeGroupOptions(group, patch));
+  }
+
+  private changeGroupOptions(group: number, patch: Partial<O>): void {
     const g = this.groupList[group];
     if (!Number.isInteger(group) || !g) throw new OptionError(`${this.where}: group ${show(group)} does not exist; there are ${this.groupList.length}`);
     const at = `${this.where}: group ${group}`;
@@ -392,8 +443,8 @@ export abstract class OptimizerBase<T, O extends object = Record<string, unknown
    * entry of every asynchronous call: a disposed or busy optimizer rejects (a generator's body has not started yet).
    */
   protected async runWorkAsync<R>(what: string, work: Work<R>): Promise<R> {
-    this.assertLive();
-    this.pending = what;
+    this.assertLive(what);
+    this.busy = { call: what, async: true, closure: false };
     try {
       let next = work.next();
       while (!next.done) {
@@ -409,7 +460,7 @@ export abstract class OptimizerBase<T, O extends object = Record<string, unknown
       }
       return next.value;
     } finally {
-      this.pending = null;
+      this.busy = null;
     }
   }
 
@@ -434,8 +485,7 @@ export abstract class OptimizerBase<T, O extends object = Record<string, unknown
   }
 
   step(grads: Gradients<T> | GradientClosure<T>): StepOutcome {
-    this.assertLive();
-    return this.runWork(this.stepWork(grads));
+    return this.exclusive('step', () => this.runWork(this.stepWork(grads)));
   }
 
   stepAsync(grads: Gradients<T> | AsyncGradientClosure<T>): Promise<StepOutcome> {
@@ -447,9 +497,16 @@ export abstract class OptimizerBase<T, O extends object = Record<string, unknown
     if (typeof grads !== 'function') return yield* this.stepWith(grads);
     const point = yield* this.evaluationPointWork();
     let computed: Gradients<T> | undefined;
+    // The closure is user code: calls it makes on this optimizer are refused with a message saying so.
+    const busy = this.busy;
     try {
-      const returned = grads(point);
-      computed = isThenable(returned) ? ((yield new ClosurePromise(returned)) as Gradients<T>) : returned;
+      if (busy) busy.closure = true;
+      try {
+        const returned = grads(point);
+        computed = isThenable(returned) ? ((yield new ClosurePromise(returned)) as Gradients<T>) : returned;
+      } finally {
+        if (busy) busy.closure = false;
+      }
       return yield* this.stepWith(computed);
     } finally {
       this.releaseClosure(point, computed);
@@ -457,7 +514,17 @@ export abstract class OptimizerBase<T, O extends object = Record<string, unknown
   }
 
   private *stepWith(grads: Gradients<T>): Work<StepOutcome> {
-    const present = this.checkGradients(grads);
+    const checked = this.checkGradients(grads);
+    // A gradient that is a parameter's own memory would change as parameters are written: use a copy.
+    const present = this.unaliasGradients(checked);
+    try {
+      return yield* this.stepChecked(present);
+    } finally {
+      if (present !== checked) this.releaseUnaliased([...present].filter(([n, g]) => checked.get(n) !== g).map(([, g]) => g));
+    }
+  }
+
+  private *stepChecked(present: Map<string, T>): Work<StepOutcome> {
     const policy = this.spec.options.nonFinite;
     if (policy !== 'apply') {
       const bad = this.findNonFinite(present);
@@ -493,6 +560,19 @@ export abstract class OptimizerBase<T, O extends object = Record<string, unknown
    */
   protected releaseClosure(_point: ReadonlyMap<string, T>, _grads: Gradients<T> | undefined): void {}
 
+  /**
+   * Gradients that share memory with a parameter (the parameter's own tensor or buffer, or a view of it) replaced by
+   * copies, so that a step reads each gradient as it was when `step` was called, whatever order the parameters are
+   * written in. Returns `grads` itself when nothing is shared. Default: nothing is shared (a backend whose tensors
+   * can alias overrides it).
+   */
+  protected unaliasGradients(grads: Map<string, T>): Map<string, T> {
+    return grads;
+  }
+
+  /** Frees the copies {@link unaliasGradients} made. Default: nothing to free. */
+  protected releaseUnaliased(_copies: readonly T[]): void {}
+
   /** Frees gradients made by `transformGradients`. Default: nothing to free. */
   protected releaseTransformed(_grads: ReadonlyMap<string, T>): void {}
 
@@ -504,8 +584,7 @@ export abstract class OptimizerBase<T, O extends object = Record<string, unknown
   }
 
   exportState(): PortableState {
-    this.assertLive();
-    return this.runWork(this.exportWork());
+    return this.exclusive('exportState', () => this.runWork(this.exportWork()));
   }
 
   exportStateAsync(): Promise<PortableState> {
@@ -520,23 +599,25 @@ export abstract class OptimizerBase<T, O extends object = Record<string, unknown
       for (const k of r.scalarNames) scalars[k] = encodeNumber(s.scalars[k] as number);
       const slots: PortableParamState['slots'] = {};
       for (const slot of r.slots) slots[slot.name] = { shape: [...slot.shape], data: encodeArray(s.slots[slot.name] as Float64Array) };
-      params[r.name] = { shape: [...r.shape], step: s.step, scalars, slots };
+      // setEntry: a parameter may be named `__proto__`, which `params[name] = …` would not store.
+      setEntry(params, r.name, { shape: [...r.shape], step: s.step, scalars, slots });
     }
     return { format: STATE_FORMAT, version: STATE_VERSION, optimizer: this.def.name, stepCount: this.steps, skippedSteps: this.skipped, params };
   }
 
   importState(state: unknown): void {
-    this.assertLive();
-    const decoded = decodeState(state, this.def.name, this.expectedState());
-    this.writeState(decoded.params);
-    this.steps = decoded.stepCount;
-    this.skipped = decoded.skippedSteps;
-    this.currentAt = -1;
+    this.exclusive('importState', () => {
+      const decoded = decodeState(state, this.def.name, this.expectedState());
+      this.writeState(decoded.params);
+      this.steps = decoded.stepCount;
+      this.skipped = decoded.skippedSteps;
+      this.currentAt = -1;
+    });
   }
 
   dispose(): void {
     if (this.disposed) return;
-    if (this.pending) throw new DescentError(`${this.where}: ${this.pending}() has not finished; await it before disposing`);
+    if (this.busy) throw new DescentError(this.busyMessage('dispose', this.busy));
     this.release();
     this.disposed = true;
   }

@@ -2,7 +2,7 @@ import type { OptimizerSpec, ParamContext } from './definition.js';
 import { ParamError, show } from './errors.js';
 import { OptimizerBase, firstUpdateState, initialParamState, type CreateOptions, type Optimizer } from './optimizer.js';
 import type { DecodedParamState } from './state.js';
-import { entriesOf, tensor, type NamedTensors, type Tensor } from './tensor.js';
+import { entriesOf, overlapTest, tensor, type NamedTensors, type Tensor } from './tensor.js';
 import { applyTransformsReference } from './transforms/index.js';
 
 /**
@@ -71,6 +71,18 @@ export class ReferenceOptimizer<O extends object = Record<string, unknown>> exte
       for (let i = 0; i < d.length; i++) if (!Number.isFinite(d[i])) return { name, index: i, value: d[i] as number };
     }
     return undefined;
+  }
+
+  /** A gradient sharing memory with a parameter (e.g. a closure returning its point, which is θ itself) is copied. */
+  protected override unaliasGradients(grads: Map<string, Tensor>): Map<string, Tensor> {
+    const shared = overlapTest([...this.live.values()].map((l) => l.tensor.data));
+    let out: Map<string, Tensor> | undefined;
+    for (const [name, g] of grads) {
+      if (!shared(g.data)) continue;
+      out ??= new Map(grads);
+      out.set(name, tensor(Float64Array.from(g.data), g.shape));
+    }
+    return out ?? grads;
   }
 
   protected evaluationPoint(): ReadonlyMap<string, Tensor> {

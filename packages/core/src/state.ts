@@ -1,4 +1,5 @@
 import { StateError, show } from './errors.js';
+import { ownEntry } from './records.js';
 import { isShape, sizeOf, showShape } from './tensor.js';
 
 /**
@@ -147,7 +148,8 @@ export function decodeState(
   const out = new Map<string, DecodedParamState>();
   for (const [name, want] of expected) {
     const at = `${where}: parameter ${show(name)}`;
-    const p = given[name];
+    // Own properties only: a parameter named `constructor` or `toString` must not find Object.prototype's member.
+    const p = ownEntry(given, name);
     if (p === undefined) throw new StateError(`${at} is missing from the state`);
     if (p === null || typeof p !== 'object') throw new StateError(`${at} must be an object, got ${show(p)}`);
     const ps = p as Record<string, unknown>;
@@ -162,8 +164,8 @@ export function decodeState(
       if (!want.scalars.includes(key)) throw new StateError(`${at}: unknown scalar ${show(key)}; expected ${want.scalars.length ? want.scalars.join(', ') : 'none'}`);
     }
     for (const key of want.scalars) {
-      const x = decodeNumber(scalarsIn[key]);
-      if (x === undefined) throw new StateError(`${at}: scalar "${key}" must be a number, got ${show(scalarsIn[key])}`);
+      const x = decodeNumber(ownEntry(scalarsIn, key));
+      if (x === undefined) throw new StateError(`${at}: scalar "${key}" must be a number, got ${show(ownEntry(scalarsIn, key))}`);
       scalars[key] = x;
     }
     const slotsIn = ps.slots;
@@ -175,7 +177,7 @@ export function decodeState(
     }
     const slots: Record<string, Float64Array> = {};
     for (const w of want.slots) {
-      const slot = slotsGiven[w.name] as Record<string, unknown> | undefined;
+      const slot = ownEntry(slotsGiven, w.name) as Record<string, unknown> | undefined;
       if (slot === undefined || slot === null || typeof slot !== 'object') throw new StateError(`${at}: slot "${w.name}" is missing`);
       if (!isShape(slot.shape) || slot.shape.length !== w.shape.length || slot.shape.some((d, i) => d !== w.shape[i])) {
         throw new StateError(`${at}: slot "${w.name}" has shape ${isShape(slot.shape) ? showShape(slot.shape) : show(slot.shape)}, expected ${showShape(w.shape)}`);

@@ -53,6 +53,16 @@ export function tensor(data: Float64Array | readonly number[], shape?: readonly 
 /** Reads named tensors into an ordered list of entries; rejects duplicate names. */
 export function entriesOf<T>(named: NamedTensors<T>, what: string): Array<[string, T]> {
   const out: Array<[string, T]> = [];
+  if (!(named instanceof Map) && !(Symbol.iterator in (named as object))) {
+    // `{ __proto__: t }` in an object literal sets the prototype rather than adding an entry named "__proto__",
+    // which would then be missing without a word; a prototype that holds a tensor can only come from that.
+    const proto: unknown = Object.getPrototypeOf(named);
+    if (proto !== null && typeof proto === 'object' && proto !== Object.prototype && 'shape' in proto) {
+      throw new ParamError(
+        `${what}: the object's prototype is a tensor, so it was probably written { __proto__: … }, which sets the prototype instead of adding an entry named "__proto__"; write { ["__proto__"]: … } or use a Map`,
+      );
+    }
+  }
   const iterable: Iterable<readonly [string, T]> =
     named instanceof Map
       ? (named as ReadonlyMap<string, T>).entries()
@@ -70,4 +80,21 @@ export function entriesOf<T>(named: NamedTensors<T>, what: string): Array<[strin
     out.push([name, value]);
   }
   return out;
+}
+
+/**
+ * A test of whether a typed array shares memory with any of `views` (the same buffer, overlapping bytes): how a
+ * backend finds a gradient that is, or is a view of, a parameter's own storage.
+ */
+export function overlapTest(views: Iterable<ArrayBufferView>): (view: ArrayBufferView) => boolean {
+  const byBuffer = new Map<ArrayBufferLike, ArrayBufferView[]>();
+  for (const v of views) {
+    if (v.byteLength === 0) continue;
+    const list = byBuffer.get(v.buffer);
+    if (list) list.push(v);
+    else byBuffer.set(v.buffer, [v]);
+  }
+  return (view) =>
+    view.byteLength > 0 &&
+    (byBuffer.get(view.buffer)?.some((o) => view.byteOffset < o.byteOffset + o.byteLength && o.byteOffset < view.byteOffset + view.byteLength) ?? false);
 }

@@ -35,6 +35,7 @@ function gpuBackend(backend: GpuBackend): ConformanceBackend {
         for (const [, v] of variables) v.dispose();
         throw e;
       }
+      const byName = new Map(variables);
       const instance: BackendOptimizer = {
         step(grads): StepOutcome {
           const tensors = new Map<string, tf.Tensor | null>();
@@ -45,6 +46,16 @@ function gpuBackend(backend: GpuBackend): ConformanceBackend {
             for (const t of tensors.values()) t?.dispose();
           }
         },
+        // The point is read with the awaited data() (no synchronous readback on WebGPU), hence stepAsync.
+        stepClosure: (closure) =>
+          opt.stepAsync(async (point) => {
+            const values = new Map<string, Float32Array>();
+            for (const [n, t] of point) values.set(n, (await t.data()) as Float32Array);
+            const tensors = new Map<string, tf.Tensor | null>();
+            for (const [name, g] of closure(values)) tensors.set(name, g ? tf.tensor(g.data, [...g.shape], 'float32') : null);
+            return tensors;
+          }),
+        stepAliased: (sources) => opt.step(new Map([...sources].map(([name, source]) => [name, byName.get(source)!]))),
         async readParams() {
           await prefetch();
           return new Map(variables.map(([name, v]) => [name, v.dataSync() as Float32Array]));

@@ -34,6 +34,10 @@ export interface Tracked {
   readonly n: boolean;
 }
 
+/** float32's smallest normal number, and the spacing of its subnormals. */
+const F32_MIN_NORMAL = 2 ** -126;
+const F32_SUBNORMAL_ULP = 2 ** -149;
+
 /** The largest finite float32: beyond it float32 overflows to ±∞ where Float64 stays finite. */
 const F32_MAX = 3.4028234663852886e38;
 
@@ -57,6 +61,16 @@ export class Arith {
     this.k = k;
   }
 
+  /**
+   * A rounded result below float32's smallest normal number (2⁻¹²⁶) is rounded in the subnormal range, with an
+   * absolute error up to half its spacing 2⁻¹⁴⁹ instead of u·|x| (and where Float64 is subnormal too, the relative
+   * budget says nothing): such results get 2⁻¹⁴⁹ of absolute allowance. Exact zeros do not.
+   */
+  private under(x: Tracked): Tracked {
+    const m = Math.abs(x.v);
+    return m > 0 && m < F32_MIN_NORMAL ? { ...x, a: x.a + F32_SUBNORMAL_ULP } : x;
+  }
+
   /** Radius of the interval a float32 evaluation of `x` may land in. */
   radius(x: Tracked): number {
     return this.k * U32 * x.e + x.a;
@@ -72,7 +86,7 @@ export class Arith {
    * computed in Float64 such as 1 − β or a bias correction, and state imported from a Float64 source).
    */
   input(v: number): Tracked {
-    return mk(v, isF32(v) ? 0 : Math.abs(v));
+    return isF32(v) ? mk(v, 0) : this.under(mk(v, Math.abs(v)));
   }
 
   /** −x (exact). */
@@ -88,13 +102,13 @@ export class Arith {
   /** x + y: the bounds add, plus one rounding of the result. */
   add(x: Tracked, y: Tracked): Tracked {
     const v = x.v + y.v;
-    return mk(v, x.e + y.e + Math.abs(v), x.a + y.a, x.n || y.n);
+    return this.under(mk(v, x.e + y.e + Math.abs(v), x.a + y.a, x.n || y.n));
   }
 
   /** x − y: the bounds add, plus one rounding of the result. */
   sub(x: Tracked, y: Tracked): Tracked {
     const v = x.v - y.v;
-    return mk(v, x.e + y.e + Math.abs(v), x.a + y.a, x.n || y.n);
+    return this.under(mk(v, x.e + y.e + Math.abs(v), x.a + y.a, x.n || y.n));
   }
 
   /**
@@ -107,7 +121,7 @@ export class Arith {
     const v = x.v * y.v;
     const ax = Math.abs(x.v);
     const ay = Math.abs(y.v);
-    return mk(v, ay * x.e + ax * y.e + Math.abs(v), ay * x.a + ax * y.a + this.radius(x) * this.radius(y), x.n || y.n);
+    return this.under(mk(v, ay * x.e + ax * y.e + Math.abs(v), ay * x.a + ax * y.a + this.radius(x) * this.radius(y), x.n || y.n));
   }
 
   /** x / y. When the bound of y reaches half of |y| the quotient is unbounded (and may be ±∞ or NaN). */
@@ -115,10 +129,10 @@ export class Arith {
     const v = x.v / y.v;
     const ay = Math.abs(y.v);
     const ry = this.radius(y);
-    if (!(ay > 2 * ry)) return ry === 0 && x.e === 0 && x.a === 0 ? mk(v, Number.isFinite(v) ? Math.abs(v) : 0, 0, x.n || y.n) : mk(v, Infinity, Infinity, true);
+    if (!(ay > 2 * ry)) return ry === 0 && x.e === 0 && x.a === 0 ? this.under(mk(v, Number.isFinite(v) ? Math.abs(v) : 0, 0, x.n || y.n)) : mk(v, Infinity, Infinity, true);
     const av = Math.abs(v);
     // First order for the rounding budget; the allowance is a finite perturbation, hence the factor 2 (|y'| ≥ |y|/2).
-    return mk(v, x.e / ay + (av * y.e) / ay + av, (2 * (x.a + av * y.a)) / ay, x.n || y.n);
+    return this.under(mk(v, x.e / ay + (av * y.e) / ay + av, (2 * (x.a + av * y.a)) / ay, x.n || y.n));
   }
 
   /**
@@ -129,14 +143,14 @@ export class Arith {
     const v = Math.sqrt(x.v);
     const r = this.radius(x);
     // A negative argument within its own bound of 0 (Float64 rounding made it negative) may be ≥ 0 in float32.
-    if (Number.isNaN(v)) return mk(v, 0, 0, x.n || Math.abs(x.v) <= r);
-    if (r === 0) return mk(v, v, 0, x.n);
+    if (Number.isNaN(v)) return this.under(mk(v, 0, 0, x.n || Math.abs(x.v) <= r));
+    if (r === 0) return this.under(mk(v, v, 0, x.n));
     if (x.v > 2 * r) {
       // |√x' − √x| = |x' − x| / (√x' + √x) ≤ |x' − x| / ((1 + √½)·√x) when |x' − x| ≤ x/2.
-      return mk(v, (0.6 * x.e) / v + v, (0.6 * x.a) / v, x.n);
+      return this.under(mk(v, (0.6 * x.e) / v + v, (0.6 * x.a) / v, x.n));
     }
     // √ is ½-Hölder with constant 1: |√x' − √x| ≤ √|x' − x| ≤ √δ. Below δ float32 may see a negative argument.
-    return mk(v, v, Math.sqrt(r), x.n || x.v < r);
+    return this.under(mk(v, v, Math.sqrt(r), x.n || x.v < r));
   }
 
   /** max(x, y), NaN-propagating like `Math.max` and `torch.maximum`; 1-Lipschitz, so no band is needed. */
@@ -169,11 +183,11 @@ export class Arith {
     const v = Math.atan2(y.v, x.v);
     const r2 = x.v * x.v + y.v * y.v;
     const rho = Math.max(this.radius(x), this.radius(y));
-    if (rho === 0) return mk(v, Math.abs(v), 0, x.n || y.n);
-    if (!(Math.sqrt(r2) > 4 * rho)) return mk(v, Math.abs(v), 2 * Math.PI, x.n || y.n);
+    if (rho === 0) return this.under(mk(v, Math.abs(v), 0, x.n || y.n));
+    if (!(Math.sqrt(r2) > 4 * rho)) return this.under(mk(v, Math.abs(v), 2 * Math.PI, x.n || y.n));
     const ax = Math.abs(x.v);
     const ay = Math.abs(y.v);
-    return mk(v, (ax * y.e + ay * x.e) / r2 + Math.abs(v), (2 * (ax * y.a + ay * x.a)) / r2, x.n || y.n);
+    return this.under(mk(v, (ax * y.e + ay * x.e) / r2 + Math.abs(v), (2 * (ax * y.a + ay * x.a)) / r2, x.n || y.n));
   }
 
   /**
@@ -183,9 +197,9 @@ export class Arith {
   pow(x: Tracked, p: number): Tracked {
     const v = x.v ** p;
     const r = this.radius(x);
-    if (r === 0) return mk(v, Math.abs(v), 0, x.n);
-    if (x.v > 2 * r) return mk(v, (p * Math.abs(v) * x.e) / x.v + Math.abs(v), (2 * p * Math.abs(v) * x.a) / x.v, x.n);
-    return mk(v, Math.abs(v), Math.max(Math.abs(v), (x.v + r) ** p), x.n);
+    if (r === 0) return this.under(mk(v, Math.abs(v), 0, x.n));
+    if (x.v > 2 * r) return this.under(mk(v, (p * Math.abs(v) * x.e) / x.v + Math.abs(v), (2 * p * Math.abs(v) * x.a) / x.v, x.n));
+    return this.under(mk(v, Math.abs(v), Math.max(Math.abs(v), (x.v + r) ** p), x.n));
   }
 
   /**
@@ -205,7 +219,7 @@ export class Arith {
       absSum += Math.abs(x.v);
       n = n || x.n;
     }
-    return mk(v, e + Math.max(xs.length - 1, 0) * absSum, a, n);
+    return this.under(mk(v, e + Math.max(xs.length - 1, 0) * absSum, a, n));
   }
 
   /** torch.lerp(start, end, w) with a host-scalar weight, in torch's two-branch form (see core's lerpTorch). */

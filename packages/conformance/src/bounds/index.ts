@@ -12,14 +12,14 @@ import { lionBound } from './lion.js';
 import { muonWithAuxAdamBound } from './muon-with-aux-adam.js';
 import { muonBound } from './muon.js';
 import { nadamBound } from './nadam.js';
-import { nagBound } from './nag.js';
+import { nagBound, nagPointBound } from './nag.js';
 import { radamBound } from './radam.js';
 import { rmspropBound } from './rmsprop.js';
 import { rpropBound } from './rprop.js';
 import { sgdBound } from './sgd.js';
 import { shampooBound } from './shampoo.js';
 import { signsgdBound } from './signsgd.js';
-import type { BoundFunction } from './tensor.js';
+import type { BoundFunction, PointBoundFunction } from './tensor.js';
 
 export * from './arith.js';
 export * from './tensor.js';
@@ -54,3 +54,10 @@ export const boundFunctions: Readonly<Record<string, BoundFunction<any>>> = {
   shampoo: shampooBound,
   adafactor: adafactorBound,
 };
+
+/**
+ * The error models of the evaluation points of the optimizers that define one (core's `evaluationPoint`); the
+ * others hand a closure the parameters themselves, which must arrive unchanged.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- heterogeneous option types
+export const pointBoundFunctions: Readonly<Record<string, PointBoundFunction<any>>> = { nag: nagPointBound };

@@ -1,5 +1,5 @@
 import type { NagOptions } from '@descent/core';
-import { BoundBuilder, at, type BoundFunction } from './tensor.js';
+import { BoundBuilder, at, type BoundFunction, type PointBoundFunction } from './tensor.js';
 
 /**
  * NAG (core/src/optimizers/nag.ts): g ← g + λ(θ − γv), v ← γv + ηg, θ ← θ − v.
@@ -24,4 +24,12 @@ export const nagBound: BoundFunction<NagOptions> = ({ ar, options: o, param, gra
     theta.set(i, ar.sub(th, vi));
   }
   return { param: theta.build(), slots: { velocity: vel.build() }, scalars: {} };
+};
+
+/** NAG's evaluation point (core's `evaluationPoint`): φ = θ − γv. S = |θ| + |γv| + |φ|. */
+export const nagPointBound: PointBoundFunction<NagOptions> = ({ ar, options: o, param, slots }) => {
+  const cGamma = ar.input(o.momentum);
+  const point = new BoundBuilder(param.v.length);
+  for (let i = 0; i < param.v.length; i++) point.set(i, ar.sub(at(param, i), ar.mul(cGamma, at(slots.velocity!, i))));
+  return point.build();
 };

@@ -62,6 +62,12 @@ export interface BoundResult {
  */
 export type BoundFunction<O = never> = (ctx: BoundContext<O>) => BoundResult;
 
+/**
+ * The error model of an optimizer's evaluation point (core's `evaluationPoint`: where `step(closure)` evaluates the
+ * gradient, NAG's look-ahead point), from the same inputs as its update but without a gradient.
+ */
+export type PointBoundFunction<O = never> = (ctx: Omit<BoundContext<O>, 'grad' | 'step'>) => TensorBound;
+
 /** Collects tracked elements into a {@link TensorBound}. */
 export class BoundBuilder {
   private readonly v: Float64Array;

@@ -31,7 +31,7 @@ export const driftProperty: PropertyDefinition<Problem> = {
   summary: 'many steps without resynchronisation stay within the error budget propagated through the trajectory',
   // One parameter: the drift is a matter of time, not of parameter interplay (which the one-step property covers),
   // and the cost of a run grows with the number of tensors.
-  arbitrary: (optimizer, ctx) => problemArbitrary(optimizer, { maxParams: 1, transforms: ctx.transforms }),
+  arbitrary: (optimizer, ctx) => problemArbitrary(optimizer, { maxParams: 1, transforms: ctx.transforms, wrappers: true }),
   describe: (p) => describeProblem(p),
   async check(ctx, problem) {
     const shapes = shapesOf(problem);

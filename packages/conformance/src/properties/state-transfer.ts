@@ -72,7 +72,7 @@ function sameSnapshot(a: Snapshot, b: Snapshot, what: string): void {
 export const stateTransferProperty: PropertyDefinition<TransferCase> = {
   name: 'state transfer',
   summary: 'state exported by the reference imports into the backend and vice versa, and continuing equals never stopping',
-  arbitrary: (optimizer, ctx) => fc.record({ problem: problemArbitrary(optimizer, { missing: fc.constant(0), transforms: ctx.transforms }), before: fc.integer({ min: 1, max: 4 }) }),
+  arbitrary: (optimizer, ctx) => fc.record({ problem: problemArbitrary(optimizer, { missing: fc.constant(0), transforms: ctx.transforms, wrappers: true }), before: fc.integer({ min: 1, max: 4 }) }),
   describe: (c) => `${describeProblem(c.problem)}\n  ${c.before} reference steps before the hand-over`,
   async check(ctx, { problem, before }) {
     const shapes = shapesOf(problem);
