@@ -6,7 +6,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-PACKAGES="core conformance backend-tfjs backend-gpujs"
+PACKAGES="core conformance backend-tfjs backend-gpujs figures"
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 failed=0

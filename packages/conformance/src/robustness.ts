@@ -16,6 +16,7 @@ import { backendSnapshot, ConformanceFailure, thrown, using, viaJson, type Snaps
 export interface RobustnessCheck {
   readonly case: string;
   readonly optimizer: string;
+  /** Runs the check on `backend`; rejects with a message naming what differed or was accepted. */
   run(backend: ConformanceBackend): Promise<void>;
 }
 
