@@ -1,0 +1,10 @@
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import { beforeAll, expect } from 'vitest';
+import { describeLayouts } from './layouts.js';
+
+beforeAll(async () => {
+  expect(await tf.setBackend('cpu')).toBe(true);
+});
+
+describeLayouts('cpu');
