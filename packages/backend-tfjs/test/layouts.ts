@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { createReference, muon, muonRouting, muonWithAuxAdam, shampoo, tensor, type GroupConfig, type OptimizerSpec } from '@descent/core';
+import { CHANNELS_LAST_VIEW, OptionError, adam, createReference, muon, muonRouting, muonWithAuxAdam, shampoo, tensor, type GroupConfig, type OptimizerSpec } from '@descent/core';
 import { describe, expect, it } from 'vitest';
-import { descentOptimizer, type DescentOptimizerOptions } from '../src/index.js';
+import { DEPTHWISE_VIEW, DescentOptimizer, descentOptimizer, layersMatrixView, withMatrixViews, type DescentOptimizerOptions } from '../src/index.js';
 
 /**
  * The layout check of issue 16, shared by layouts-cpu.test.ts and layouts-wasm.test.ts: a tfjs-layers model
@@ -166,6 +166,71 @@ export function describeLayouts(backend: string): void {
       const spec = shampoo({ lr: 0.01, statistics: 'paper' }) as OptimizerSpec<object>;
       const errors = layoutRun(spec, { matrixViews: 'none' }).errors;
       expect(Math.max(...errors), show(errors)).toBeLessThan(1e-3);
+    });
+  });
+}
+
+/** The rules and plumbing of the views, independent of the TF.js backend. */
+export function describeLayoutRules(): void {
+  describe('layersMatrixView and withMatrixViews', () => {
+    it('name the view of each tfjs-layers weight from its name and rank', () => {
+      expect(layersMatrixView('dense_Dense1/kernel', [784, 128])).toEqual(CHANNELS_LAST_VIEW);
+      expect(layersMatrixView('conv2d_Conv2D3/kernel_1', [3, 3, 1, 32])).toEqual(CHANNELS_LAST_VIEW);
+      expect(layersMatrixView('lstm_LSTM1/recurrent_kernel', [8, 32])).toEqual(CHANNELS_LAST_VIEW);
+      expect(layersMatrixView('sep/pointwise_kernel', [1, 1, 8, 16])).toEqual(CHANNELS_LAST_VIEW);
+      expect(layersMatrixView('dw/depthwise_kernel', [3, 3, 8, 2])).toEqual(DEPTHWISE_VIEW);
+      expect(layersMatrixView('embedding_Embedding1/embeddings', [100, 16])).toBeUndefined();
+      expect(layersMatrixView('dense_Dense1/bias', [128])).toBeUndefined();
+      expect(layersMatrixView('w', [4, 4])).toBeUndefined();
+    });
+
+    it('split groups by view, keep views already chosen, and give default-group kernels groups of their own', () => {
+      const shapes = new Map<string, readonly number[]>([
+        ['c/kernel', [3, 3, 2, 4]],
+        ['c/bias', [4]],
+        ['d/kernel', [36, 3]],
+        ['e/embeddings', [10, 3]],
+        ['w', [3, 3]],
+      ]);
+      const own = { rows: [1], cols: [] };
+      expect(withMatrixViews([{ params: ['c/kernel', 'c/bias'], options: { lr: 0.1 } }, { params: ['w'], options: { matrixView: own } }], shapes, layersMatrixView)).toEqual([
+        { params: ['c/bias'], options: { lr: 0.1 } },
+        { params: ['c/kernel'], options: { lr: 0.1, matrixView: CHANNELS_LAST_VIEW } },
+        { params: ['w'], options: { matrixView: own } },
+        { params: ['d/kernel'], options: { matrixView: CHANNELS_LAST_VIEW } },
+      ]);
+      // A predicate group is resolved to names when it is split; a spec with its own view is left alone.
+      expect(withMatrixViews([{ params: (n) => n.startsWith('d/') }], shapes, layersMatrixView)).toEqual([
+        { params: ['d/kernel'], options: { matrixView: CHANNELS_LAST_VIEW } },
+        { params: ['c/kernel'], options: { matrixView: CHANNELS_LAST_VIEW } },
+      ]);
+      expect(withMatrixViews([], shapes, layersMatrixView, own)).toEqual([]);
+    });
+
+    it('descentOptimizer checks matrixViews, only splits for optimizers with a view, and saves and restores the split groups', async () => {
+      expect(() => descentOptimizer(muon(), { matrixViews: 'pytorch' as never })).toThrow(
+        new OptionError('muon: descentOptimizer: option "matrixViews" must be "layers", "none" or a function of a variable\'s name and shape, got "pytorch"'),
+      );
+      const m = model(true);
+      const { x, y } = tf.tidy(() => ({ x: tf.randomUniform([8, 5, 5, 2], -1, 1, 'float32', 1), y: tf.randomUniform([8, 3], -1, 1, 'float32', 2) }));
+      const optimizer = descentOptimizer(muonWithAuxAdam(), { groups: routing });
+      m.compile({ optimizer, loss: 'meanSquaredError' });
+      await m.fit(x, y, { epochs: 1, batchSize: 4, verbose: 0 });
+      const views = Object.fromEntries(optimizer.optimizer!.groups().flatMap((g) => g.params.map((p) => [p.split('/')[1], [g.options.use, g.options.matrixView]])));
+      expect(views).toEqual({ kernel: ['muon', CHANNELS_LAST_VIEW], bias: ['adam', { rows: [0], cols: [] }] });
+      const restored = DescentOptimizer.fromConfig(DescentOptimizer, optimizer.getConfig());
+      const saved = JSON.parse(String(optimizer.getConfig().descent)) as { groups: Array<{ options: object }> };
+      expect(saved.groups.map((g) => g.options)).toEqual([{ use: 'adam' }, { use: 'muon', matrixView: CHANNELS_LAST_VIEW }]);
+      restored.dispose();
+      // Adam has no matrixView: the groups pass through untouched.
+      const plain = descentOptimizer(adam());
+      m.compile({ optimizer: plain, loss: 'meanSquaredError' });
+      await m.fit(x, y, { epochs: 1, batchSize: 8, verbose: 0 });
+      expect(plain.optimizer!.groups().length).toBe(1);
+      tf.dispose([x, y]);
+      optimizer.dispose();
+      plain.dispose();
+      m.dispose();
     });
   });
 }
