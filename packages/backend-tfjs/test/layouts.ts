@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { CHANNELS_LAST_VIEW, OptionError, adam, createReference, muon, muonRouting, muonWithAuxAdam, shampoo, tensor, type GroupConfig, type OptimizerSpec } from '@descent/core';
+import { CHANNELS_LAST_VIEW, OptionError, type MatrixView, adam, createReference, muon, muonRouting, muonWithAuxAdam, shampoo, tensor, type GroupConfig, type OptimizerSpec } from '@descent/core';
 import { describe, expect, it } from 'vitest';
 import { DEPTHWISE_VIEW, DescentOptimizer, descentOptimizer, layersMatrixView, withMatrixViews, type DescentOptimizerOptions } from '../src/index.js';
 
@@ -193,7 +193,8 @@ export function describeLayoutRules(): void {
         ['w', [3, 3]],
       ]);
       const own = { rows: [1], cols: [] };
-      expect(withMatrixViews([{ params: ['c/kernel', 'c/bias'], options: { lr: 0.1 } }, { params: ['w'], options: { matrixView: own } }], shapes, layersMatrixView)).toEqual([
+      const given: Array<GroupConfig<{ lr: number; matrixView: MatrixView }>> = [{ params: ['c/kernel', 'c/bias'], options: { lr: 0.1 } }, { params: ['w'], options: { matrixView: own } }];
+      expect(withMatrixViews(given, shapes, layersMatrixView)).toEqual([
         { params: ['c/bias'], options: { lr: 0.1 } },
         { params: ['c/kernel'], options: { lr: 0.1, matrixView: CHANNELS_LAST_VIEW } },
         { params: ['w'], options: { matrixView: own } },
@@ -213,14 +214,16 @@ export function describeLayoutRules(): void {
       );
       const m = model(true);
       const { x, y } = tf.tidy(() => ({ x: tf.randomUniform([8, 5, 5, 2], -1, 1, 'float32', 1), y: tf.randomUniform([8, 3], -1, 1, 'float32', 2) }));
-      const optimizer = descentOptimizer(muonWithAuxAdam(), { groups: routing });
+      const optimizer = descentOptimizer(muonWithAuxAdam(), { groups: muonRouting });
       m.compile({ optimizer, loss: 'meanSquaredError' });
       await m.fit(x, y, { epochs: 1, batchSize: 4, verbose: 0 });
       const views = Object.fromEntries(optimizer.optimizer!.groups().flatMap((g) => g.params.map((p) => [p.split('/')[1], [g.options.use, g.options.matrixView]])));
       expect(views).toEqual({ kernel: ['muon', CHANNELS_LAST_VIEW], bias: ['adam', { rows: [0], cols: [] }] });
-      const restored = DescentOptimizer.fromConfig(DescentOptimizer, optimizer.getConfig());
       const saved = JSON.parse(String(optimizer.getConfig().descent)) as { groups: Array<{ options: object }> };
       expect(saved.groups.map((g) => g.options)).toEqual([{ use: 'adam' }, { use: 'muon', matrixView: CHANNELS_LAST_VIEW }]);
+      // Loaded back (before its first step), the optimizer holds the same groups, views included.
+      const restored = DescentOptimizer.fromConfig(DescentOptimizer, optimizer.getConfig()) as unknown as DescentOptimizer;
+      expect(restored.getConfig()).toEqual(optimizer.getConfig());
       restored.dispose();
       // Adam has no matrixView: the groups pass through untouched.
       const plain = descentOptimizer(adam());

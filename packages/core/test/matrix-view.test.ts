@@ -11,6 +11,7 @@ import {
   resolveMatrixView,
   shampoo,
   tensor,
+  type MatrixView,
   type OptimizerSpec,
 } from '../src/index.js';
 
@@ -91,12 +92,13 @@ describe('matrix views', () => {
   });
 
   it('permuteAxes reorders like numpy transpose, and its inverse undoes it', () => {
-    for (const [shape, view] of [
+    const cases: Array<[number[], MatrixView]> = [
       [[3, 3, 2, 4], CHANNELS_LAST_VIEW],
       [[2, 5], CHANNELS_LAST_VIEW],
       [[2, 3, 4], { rows: [1], cols: [] }],
       [[2, 1, 3, 2], { rows: [-2, 0], cols: [] }],
-    ] as const) {
+    ];
+    for (const [shape, view] of cases) {
       const x = seeded(shape.reduce((a, b) => a * b, 1), 3);
       const { order } = resolveMatrixView(view, shape);
       const y = permuteAxes(x, shape, order);
