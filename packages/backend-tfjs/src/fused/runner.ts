@@ -44,6 +44,8 @@ interface CpuEntry {
 }
 
 interface WasmEntry {
+  /** The tensor's id on the C++ side. */
+  id?: number;
   memoryOffset?: number | null;
   dtype?: string;
   refCount?: number;
@@ -126,17 +128,10 @@ function wasmOffset(store: Store<WasmEntry>, t: tf.Tensor, n: number, writable: 
   return entry?.dtype === 'float32' && typeof at === 'number' && (n === 0 || at > 0) ? at : undefined;
 }
 
-/** The tfjs-backend-wasm methods the fused path uses to give a parameter fresh storage. */
-interface WasmBackend {
-  makeOutput(shape: number[], dtype: 'float32'): TensorInfoLike;
-  getMemoryOffset(dataId: object): number;
-  disposeData(dataId: object): boolean;
-}
-
-interface TensorInfoLike {
-  dataId: object;
-  shape: number[];
-  dtype: 'float32';
+/** tfjs-backend-wasm's registry of tensors on the C++ side (`backend.wasm.tfjs`), which owns XNNPACK's caches. */
+interface WasmTensorRegistry {
+  disposeData(id: number): void;
+  registerTensor(id: number, size: number, memoryOffset: number): void;
 }
 
 /** One parameter's step as the fused path sees it. */
@@ -262,27 +257,18 @@ export class FusedStepper<O> {
 
   private updateWasm(access: Extract<FusedAccess, { kind: 'wasm' }>, p: FusedParam<O>, slotList: ReadonlyArray<readonly [string, tf.Variable]>): boolean {
     const n = p.param.size;
-    const backend = access.backend as WasmBackend;
-    if (typeof backend.makeOutput !== 'function' || typeof backend.getMemoryOffset !== 'function') return false;
-    // The new θ goes to fresh storage, which the variable then takes (as assign does), never over the old θ:
-    // tfjs-backend-wasm caches XNNPACK's packed weights by data id (matMul, conv2d), so a weight updated in place
-    // would go on being multiplied with its old values, and a model would not train.
-    const fresh = n > 0 ? backend.makeOutput([...p.shape], 'float32') : undefined;
-    const thetaAt = wasmOffset(access.store, p.param, n, false);
+    const registry = (access.backend as { wasm?: { tfjs?: Partial<WasmTensorRegistry> } }).wasm?.tfjs;
+    if (typeof registry?.disposeData !== 'function' || typeof registry.registerTensor !== 'function') return false;
+    const thetaAt = wasmOffset(access.store, p.param, n, true);
     const gradAt = wasmOffset(access.store, p.grad, n, false);
-    const outAt = fresh ? backend.getMemoryOffset(fresh.dataId) : 0;
-    const release = (): false => {
-      if (fresh) backend.disposeData(fresh.dataId);
-      return false;
-    };
-    if (thetaAt === undefined || gradAt === undefined) return release();
+    if (thetaAt === undefined || gradAt === undefined) return false;
     const slotAt: Record<string, number> = {};
     for (const [name, v] of slotList) {
       const at = wasmOffset(access.store, v, n, true);
-      if (at === undefined) return release();
+      if (at === undefined) return false;
       slotAt[name] = at;
     }
-    // Allocations and copies above may have grown the heap; nothing below allocates in it.
+    // Copies above may have grown the heap; nothing below allocates in it.
     const c = this.coefficients(p);
     const k = c.k;
     let done = 0;
@@ -299,7 +285,7 @@ export class FusedStepper<O> {
       if (compiled) {
         const bulk = n - (n % SIMD_BLOCK);
         const args: number[] = [];
-        for (const a of compiled.arrays) args.push(a === 'theta' ? thetaAt : a === 'out' ? outAt : a === 'grad' ? gradAt : (slotAt[a] as number));
+        for (const a of compiled.arrays) args.push(a === 'theta' || a === 'out' ? thetaAt : a === 'grad' ? gradAt : (slotAt[a] as number));
         args.push(bulk * 4);
         for (const s of compiled.scalars) args.push(k[s] as number);
         compiled.run(...args);
@@ -311,12 +297,16 @@ export class FusedStepper<O> {
       const theta = new Float32Array(heap, thetaAt, n);
       const slots: Record<string, Float32Array> = {};
       for (const name in slotAt) slots[name] = new Float32Array(heap, slotAt[name] as number, n);
-      this.kernel.run(p.options, { k, theta, out: new Float32Array(heap, outAt, n), grad: new Float32Array(heap, gradAt, n), slots, start: done, end: n });
+      this.kernel.run(p.options, { k, theta, out: theta, grad: new Float32Array(heap, gradAt, n), slots, start: done, end: n });
     }
-    if (fresh) {
-      const t = tf.engine().makeTensorFromTensorInfo(fresh);
-      p.param.assign(t);
-      t.dispose();
+    // tfjs-backend-wasm caches XNNPACK operators with the weights packed, keyed by the tensor's id (matMul,
+    // conv2d): after an in-place update they would go on multiplying with the old θ, and a model would not train.
+    // Unregistering the id drops those operators (the memory is the JavaScript side's and stays); registering it
+    // again at the same memory makes the next matMul pack the new values.
+    const entry = access.store.get(p.param.dataId as DataId);
+    if (typeof entry?.id === 'number') {
+      registry.disposeData(entry.id);
+      registry.registerTensor(entry.id, n, thetaAt);
     }
     return true;
   }
