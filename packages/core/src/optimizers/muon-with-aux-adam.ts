@@ -107,8 +107,9 @@ export function muonRouting(
  * Keller's: lr 0.02, momentum 0.95; adamLr 3e-4, adamBetas (0.9, 0.95), adamEps 1e-10; both weight decays 0.
  *
  * Keller's class takes no Nesterov switch or Newton–Schulz options; here they are Muon's, with the same
- * defaults, and so is `matrixView` (the row axes of the Muon half's matrices; the Adam half ignores it). A missing gradient skips the parameter (Keller's steps it with a zero gradient). The routing of a
- * parameter is fixed once the optimizer is created (changing `use` would change its state layout).
+ * defaults, and so is `matrixView` (the row axes of the Muon half's matrices; the Adam half ignores it). A
+ * missing gradient skips the parameter (Keller's steps it with a zero gradient). The routing of a parameter is
+ * fixed once the optimizer is created (changing `use` would change its state layout).
  *
  * State: `momentumBuffer` for Muon parameters; `expAvg` (m) and `expAvgSq` (v) for Adam parameters.
  */
