@@ -76,6 +76,43 @@ export function transposeProgram(x: string, r: number, c: number, dest: string):
 }
 
 /**
+ * The flat tensor `source` (row-major, shape `shape`) with its axes reordered into `dest`: dest has shape
+ * `order.map((a) => shape[a])`, or with `inverse` the reverse (source is in view order, dest in `shape`'s), as
+ * core's `permuteAxes`. Each output element splits its index by the output's strides (division of integers held
+ * in floats on GL: floor((i + ½)/s) is exact below 2²³ elements) and gathers from the source offset.
+ */
+export function permuteProgram(source: string, shape: readonly number[], order: readonly number[], dest: string, inverse = false): Program {
+  const k = shape.length;
+  const n = shape.reduce((a, b) => a * b, 1);
+  const strides = new Array<number>(k);
+  for (let i = k - 1, s = 1; i >= 0; i--) {
+    strides[i] = s;
+    s *= shape[i] as number;
+  }
+  // Output axis m: its size, its stride in the output, and the stride of the same axis in the source.
+  const position = new Array<number>(k);
+  order.forEach((axis, j) => (position[axis] = j));
+  const viewSizes = order.map((a) => shape[a] as number);
+  const viewStrides = new Array<number>(k);
+  for (let m = k - 1, s = 1; m >= 0; m--) {
+    viewStrides[m] = s;
+    s *= viewSizes[m] as number;
+  }
+  const axes = inverse
+    ? shape.map((size, a) => ({ size, outStride: strides[a] as number, srcStride: viewStrides[position[a] as number] as number }))
+    : order.map((a, m) => ({ size: shape[a] as number, outStride: viewStrides[m] as number, srcStride: strides[a] as number }));
+  const terms = axes.filter((a) => a.size > 1).map((a) => `(Math.floor((i + 0.5) / ${a.outStride}) % ${a.size}) * ${a.srcStride}`);
+  return {
+    output: [n],
+    arrays: { x: { buffer: source, dims: [n] } },
+    scalars: [],
+    body: `const i = this.thread.x;
+const v = x[${terms.length > 0 ? terms.join(' + ') : '0'}];`,
+    writes: { [dest]: 'v' },
+  };
+}
+
+/**
  * k Newton–Schulz steps on the `rows × cols` matrix held flat in buffer `source`, as `newtonSchulz` in
  * `core/src/linalg/newton-schulz.ts`: X₀ = G/(‖G‖_F + ε) (transposed first when tall, so that the Gram matrix is
  * the smaller one), then X ← a·X + (b·A + c·A²)·X with A = X·Xᵀ. Returns the name of the buffer holding the result

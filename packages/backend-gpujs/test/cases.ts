@@ -131,13 +131,24 @@ export const cases: readonly Case[] = [
     name: 'muon',
     kind: 'matrix',
     shapes: { w: [6, 10], tall: [10, 6], conv: [4, 2, 3] },
-    options: [{ lr: 0.02 }, { lr: 0.02, nesterov: false, weightDecay: 0.1, momentum: 0.4 }, { lr: 0.02, adjustLr: 'matchRmsAdamw', nsSteps: 3 }],
+    options: [
+      { lr: 0.02 },
+      { lr: 0.02, nesterov: false, weightDecay: 0.1, momentum: 0.4 },
+      { lr: 0.02, adjustLr: 'matchRmsAdamw', nsSteps: 3 },
+      // Matrix views that move data (TF.js kernels' and the second axis as rows): gathered in and out on the device.
+      { lr: 0.02, matrixView: { rows: [-1], cols: [-2] } },
+      { lr: 0.02, matrixView: { rows: [1], cols: [] } },
+    ],
   },
   {
     name: 'muonWithAuxAdam',
     kind: 'matrix',
     shapes: { w: [6, 10], bias: [10], head: [5, 6] },
-    options: [{ lr: 0.02, adamLr: 0.01 }, { lr: 0.02, adamLr: 0.01, adamWeightDecay: 0.1, weightDecay: 0.1, adamBetas: [0.8, 0.9] }],
+    options: [
+      { lr: 0.02, adamLr: 0.01 },
+      { lr: 0.02, adamLr: 0.01, adamWeightDecay: 0.1, weightDecay: 0.1, adamBetas: [0.8, 0.9] },
+      { lr: 0.02, adamLr: 0.01, matrixView: { rows: [-1], cols: [-2] } },
+    ],
     groups: [{ params: ['head'], options: { use: 'adam' } }],
   },
 ];

@@ -25,6 +25,8 @@ const configs: Array<[number[], Partial<ShampooOptions>]> = [
   [[3, 4, 2], { lr: 0.05, exponent: 'paper', statistics: 'paper', epsilon: 0.1 }],
   [[6, 4], { lr: 0.05, inverseRoot: 'newtonSchulz', updateFreq: 2, epsilon: 0.1, momentum: 0.9 }],
   [[], { lr: 0.05, momentum: 0.5 }],
+  // Modes visited in the order of a matrix view (TF.js kernels' [kh, kw, in, out] as [out, in, kh, kw]).
+  [[2, 3, 2, 3], { lr: 0.05, epsilon: 0.1, matrixView: { rows: [-1], cols: [-2] } }],
 ];
 
 function frobenius(a: ArrayLike<number>, b?: ArrayLike<number>): number {

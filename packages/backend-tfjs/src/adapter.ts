@@ -5,14 +5,17 @@ import {
   StateError,
   decodeNumber,
   encodeArray,
+  getDefinition,
   normalizeSpec,
   setEntry,
   show,
   type GroupConfig,
+  type MatrixView,
   type OptimizerSpec,
   type PortableState,
 } from '@descent/core';
 import type { FusedMode, TfjsPath } from './fused/index.js';
+import { layersMatrixView, withMatrixViews, type MatrixViewRule } from './layouts.js';
 import { TfjsOptimizer } from './optimizer.js';
 
 /**
@@ -42,6 +45,12 @@ import { TfjsOptimizer } from './optimizer.js';
  * step, and rebinds (carrying the state over) if later gradients name new ones. A missing or `null` gradient
  * skips its variable, as in every descent optimizer.
  *
+ * Layouts: TF.js layers store kernels output axis last (Dense [in, out], Conv2D [kh, kw, in, out]), PyTorch
+ * output axis first. For the matrix optimizers (Muon, Muon with auxiliary Adam, Shampoo) the adapter gives each
+ * tfjs-layers kernel the `matrixView` that reads it as PyTorch reads the same layer, by splitting the param groups
+ * (option `matrixViews`, see {@link layersMatrixView}), so a Conv2D kernel is orthogonalized as out × (in·kh·kw)
+ * and a Dense kernel gets the shape scale of out × in. `optimizer.groups()` then lists the split groups.
+ *
  * State as TF.js weights (`getWeights`/`setWeights`, what `model.save({ includeOptimizer })` stores): first the
  * iteration count (`iter`, int32, as `tf.train`'s optimizers), then `descent/state`, a string tensor with the
  * portable state's header (format, version, optimizer, step counts, per-parameter steps and host scalars, slot
@@ -70,6 +79,15 @@ export interface DescentOptimizerOptions<O extends object = Record<string, unkno
   readonly groups?: ReadonlyArray<GroupConfig<O>> | GroupsFactory<O>;
   /** Fused loops on the cpu and wasm TF.js backends (default `auto`); see {@link TfjsCreateOptions}. */
   readonly fused?: FusedMode;
+  /**
+   * Matrix views for the matrix optimizers (those with a `matrixView` option: Muon, Muon with auxiliary Adam,
+   * Shampoo). `layers` (default): tfjs-layers kernels, stored output axis last, are read as PyTorch would read
+   * the same layer (see {@link layersMatrixView}); `none`: every parameter in its group's view (PyTorch's
+   * unless set); or a function of a variable's name and shape giving its view (undefined: the group's). The
+   * views are written into the groups with {@link withMatrixViews}; groups or a spec that set `matrixView`
+   * themselves are left alone.
+   */
+  readonly matrixViews?: 'layers' | 'none' | MatrixViewRule;
 }
 
 /** Name of the weight holding the state header in {@link DescentOptimizer.getWeights}. */
@@ -151,6 +169,7 @@ export class DescentOptimizer<O extends object = Record<string, unknown>> extend
   readonly spec: OptimizerSpec<O>;
   private readonly groupsOption: DescentOptimizerOptions<O>['groups'];
   private readonly fused: FusedMode;
+  private readonly matrixViews: 'layers' | 'none' | MatrixViewRule;
   private inner: TfjsOptimizer<O> | undefined;
   /** The groups the inner optimizer was built with (a factory's output, or the groups given). */
   private boundGroups: ReadonlyArray<GroupConfig<O>> = [];
@@ -167,7 +186,7 @@ export class DescentOptimizer<O extends object = Record<string, unknown>> extend
     const where = `${this.spec.name}: descentOptimizer`;
     if (options === null || typeof options !== 'object') throw new OptionError(`${where}: options must be an object, got ${show(options)}`);
     for (const key of Object.keys(options)) {
-      if (key !== 'groups' && key !== 'fused') throw new OptionError(`${where}: unknown option ${show(key)}; options are groups and fused`);
+      if (key !== 'groups' && key !== 'fused' && key !== 'matrixViews') throw new OptionError(`${where}: unknown option ${show(key)}; options are groups, fused and matrixViews`);
     }
     const groups = options.groups;
     if (groups !== undefined && typeof groups !== 'function' && !Array.isArray(groups)) {
@@ -175,8 +194,13 @@ export class DescentOptimizer<O extends object = Record<string, unknown>> extend
     }
     const fused = options.fused ?? 'auto';
     if (fused !== 'auto' && fused !== 'off') throw new OptionError(`${where}: option "fused" must be "auto" or "off", got ${show(fused)}`);
+    const views = options.matrixViews ?? 'layers';
+    if (views !== 'layers' && views !== 'none' && typeof views !== 'function') {
+      throw new OptionError(`${where}: option "matrixViews" must be "layers", "none" or a function of a variable's name and shape, got ${show(views)}`);
+    }
     this.groupsOption = groups;
     this.fused = fused;
+    this.matrixViews = views;
     this.savedGroups = (options as { [RESTORED]?: ReadonlyArray<GroupConfig<O>> })[RESTORED];
   }
 
@@ -218,7 +242,13 @@ export class DescentOptimizer<O extends object = Record<string, unknown>> extend
     for (const [n, v] of known ?? []) if (!v.isDisposed) params.set(n, v);
     for (const [n, v] of variables) params.set(n, v);
     const shapes = new Map([...params].map(([n, v]) => [n, [...v.shape] as readonly number[]]));
-    const groups = typeof this.groupsOption === 'function' ? this.groupsOption(shapes) : (this.groupsOption ?? []);
+    const given = typeof this.groupsOption === 'function' ? this.groupsOption(shapes) : (this.groupsOption ?? []);
+    const rule = this.matrixViews === 'layers' ? layersMatrixView : this.matrixViews === 'none' ? undefined : this.matrixViews;
+    // Only optimizers with a matrixView option read views (Muon, Muon with auxiliary Adam, Shampoo).
+    const groups =
+      rule && 'matrixView' in getDefinition(this.spec.name).schema
+        ? withMatrixViews(given, shapes, rule, (this.spec.options as { matrixView?: MatrixView }).matrixView)
+        : given;
     const next = new TfjsOptimizer<O>(this.spec, params, { groups, fused: this.fused });
     try {
       let carried: PortableState | undefined = this.pending && renameState(this.pending, shapes);
@@ -339,14 +369,16 @@ export class DescentOptimizer<O extends object = Record<string, unknown>> extend
     } else if (Array.isArray(given)) {
       groups = given.map((g) => ({ params: [...(g.params as readonly string[])], ...(g.options ? { options: g.options } : {}) }));
     }
-    return { descent: encodeConfig({ spec: this.spec, groups, fused: this.fused }) };
+    // A function's views are in the saved groups already; loading with "none" adds no others.
+    const matrixViews = this.matrixViews === 'layers' ? undefined : 'none';
+    return { descent: encodeConfig({ spec: this.spec, groups, fused: this.fused, ...(matrixViews ? { matrixViews } : {}) }) };
   }
 
   /** @nocollapse */
   static override fromConfig<T extends tf.serialization.Serializable>(cls: tf.serialization.SerializableConstructor<T>, config: tf.serialization.ConfigDict): T {
     const text = config.descent;
     if (typeof text !== 'string') throw new OptionError(`DescentOptimizer.fromConfig: expected a "descent" entry holding JSON, got ${show(config)}`);
-    let parsed: { spec?: OptimizerSpec; groups?: GroupConfig[]; fused?: FusedMode };
+    let parsed: { spec?: OptimizerSpec; groups?: GroupConfig[]; fused?: FusedMode; matrixViews?: 'layers' | 'none' };
     try {
       parsed = JSON.parse(text) as typeof parsed;
     } catch {
@@ -354,7 +386,8 @@ export class DescentOptimizer<O extends object = Record<string, unknown>> extend
     }
     const groups = parsed.groups ?? [];
     if (!Array.isArray(groups)) throw new OptionError(`DescentOptimizer.fromConfig: groups must be a list, got ${show(groups)}`);
-    return new cls(parsed.spec, { groups: restoredGroups(groups), ...(parsed.fused ? { fused: parsed.fused } : {}), [RESTORED]: groups });
+    const rest = { ...(parsed.fused ? { fused: parsed.fused } : {}), ...(parsed.matrixViews ? { matrixViews: parsed.matrixViews } : {}) };
+    return new cls(parsed.spec, { groups: restoredGroups(groups), ...rest, [RESTORED]: groups });
   }
 
   override dispose(): void {

@@ -7,6 +7,8 @@
 export * from './kernel.js';
 export * from './optimizer.js';
 export * from './adapter.js';
+export * from './layouts.js';
 export * from './transforms.js';
 export { kernels } from './kernels/index.js';
 export { fusedKernels, fusedAccess, type FusedAccess, type FusedKernel, type FusedLoop, type FusedMode, type TfjsPath } from './fused/index.js';
+export * from './conv-backprop-filter.js';

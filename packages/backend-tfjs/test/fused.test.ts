@@ -431,6 +431,35 @@ describe('fused path selection', () => {
     tf.dispose([w, g2]);
   });
 
+  it('on wasm, matMul and conv2d see the update of a weight stepped by the fused loop (XNNPACK caches weights by data id)', async () => {
+    await useBackend('wasm');
+    for (const n of [3, 64]) {
+      // n = 64 runs the SIMD program, 3 the JavaScript loop.
+      // Variables that own their storage alone (their initial tensors disposed), so the fused loop may not copy them.
+      const owned = (shape: number[]): tf.Variable => {
+        const init = tf.ones(shape);
+        const v = tf.variable(init);
+        init.dispose();
+        return v;
+      };
+      const w = owned([n, 1]);
+      const filter = owned([1, 1, 1, n]);
+      const a = tf.ones([1, n]);
+      const image = tf.ones([1, 2, 2, 1]);
+      const product = () => tf.tidy(() => tf.matMul(a, w).dataSync()[0] as number);
+      const convolved = () => tf.tidy(() => tf.conv2d(image as tf.Tensor4D, filter as unknown as tf.Tensor4D, 1, 'valid').dataSync()[0] as number);
+      expect([product(), convolved()]).toEqual([n, 1]); // XNNPACK has now packed both weights
+      const opt = createTfjs(sgd({ lr: 0.5 }), { w, filter });
+      const grads = { w: tf.ones([n, 1]), filter: tf.ones([1, 1, 1, n]) };
+      opt.step(grads);
+      tf.dispose(Object.values(grads));
+      expect(opt.path).toBe('fused-wasm');
+      expect([product(), convolved()]).toEqual([n / 2, 0.5]); // every weight 1 − 0.5·1
+      opt.dispose();
+      tf.dispose([w, filter, a, image]);
+    }
+  });
+
   it('finds the wasm heap and its WebAssembly.Memory, so the SIMD loops run', async () => {
     await useBackend('wasm');
     const access = fusedAccess();

@@ -171,7 +171,10 @@ const CASES: Case[] = [
   { label: 'adabelief amsgrad, L2, maximize', name: 'adabelief', options: { lr: 0.05, rectify: false, amsgrad: true, decoupledWeightDecay: false, weightDecay: 0.1, maximize: true } },
   { label: 'muon', name: 'muon', options: { lr: 0.05 }, shapes: [[3, 4], [2, 3, 2], [5, 2]], k: muonK },
   { label: 'muon plain momentum, decay, matchRmsAdamw', name: 'muon', options: { lr: 0.05, nesterov: false, weightDecay: 0.1, adjustLr: 'matchRmsAdamw' }, shapes: [[3, 4], [5, 2]], k: muonK },
+  { label: 'muon, TF.js kernels\' view', name: 'muon', options: { lr: 0.05, matrixView: { rows: [-1], cols: [-2] } }, shapes: [[3, 4], [2, 3, 2], [5, 2]], k: muonK },
+  { label: 'muon, second axis as rows', name: 'muon', options: { lr: 0.05, matrixView: { rows: [1], cols: [] } }, shapes: [[3, 4], [2, 3, 2]], k: muonK },
   { label: 'muonWithAuxAdam auto', name: 'muonWithAuxAdam', options: { lr: 0.05, adamLr: 0.01 }, k: muonK },
+  { label: 'muonWithAuxAdam auto, TF.js kernels\' view', name: 'muonWithAuxAdam', options: { lr: 0.05, adamLr: 0.01, matrixView: { rows: [-1], cols: [-2] } }, k: muonK },
   {
     label: 'muonWithAuxAdam groups, decays',
     name: 'muonWithAuxAdam',
@@ -186,6 +189,7 @@ const CASES: Case[] = [
     options: { lr: 0.05, exponent: 'paper', statistics: 'paper', momentum: 0.5, weightDecay: 0.1, updateFreq: 3, epsilon: 1e-2 },
     k: shampooK,
   },
+  { label: 'shampoo eigh, TF.js kernels\' view', name: 'shampoo', options: { lr: 0.05, matrixView: { rows: [-1], cols: [-2] } }, k: shampooK },
   { label: 'shampoo newtonSchulz', name: 'shampoo', options: { lr: 0.05, inverseRoot: 'newtonSchulz', epsilon: 0.1 }, k: shampooK },
   { label: 'shampoo newtonSchulz, default epsilon, paper', name: 'shampoo', options: { lr: 0.05, inverseRoot: 'newtonSchulz', exponent: 'paper' }, k: shampooK },
   { label: 'adafactor', name: 'adafactor', options: { lr: 0.05 } },

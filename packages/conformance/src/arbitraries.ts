@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import {
+  CHANNELS_LAST_VIEW,
   cosine,
   createReference,
   exponential,
@@ -126,6 +127,10 @@ function optionArb(def: OptimizerDefinition<never>, key: string, schema: OptionS
       return fc.boolean();
     case 'enum':
       return fc.constantFrom(...schema.values);
+    case 'view':
+      // PyTorch's view, TF.js kernels' (rows last, columns from the one before), and the second axis as rows;
+      // each fits every shape a matrix optimizer is given (views are ignored below 2-D).
+      return fc.constantFrom<OptionValue>(schema.default, CHANNELS_LAST_VIEW, { rows: [1], cols: [] });
     case 'number':
       return numberArb(key, schema, schema.default, isLr);
     case 'pair': {

@@ -1,6 +1,7 @@
 import {
   adam,
   createReference,
+  muon,
   makeSpec,
   getDefinition,
   sgd,
@@ -94,6 +95,8 @@ export const validationRows: readonly ValidationRow[] = [
   specRow('boolean option given a number', 'adam', { name: 'adam', options: { amsgrad: 1 } }),
   specRow('bad nonFinite policy', 'adam', { name: 'adam', options: { nonFinite: 'ignore' } }),
   specRow('options not an object', 'adam', { name: 'adam', options: [1] }),
+  specRow('matrixView with a fractional axis', 'muon', { name: 'muon', options: { matrixView: { rows: [0.5] } } }),
+  specRow('matrixView naming an axis twice', 'shampoo', { name: 'shampoo', options: { matrixView: { rows: [1], cols: [1] } } }),
   specRow('unknown optimizer name', 'adam', { name: 'adamm', options: {} }),
   specRow('unknown key in the spec', 'adam', { name: 'adam', options: {}, schedules: [] }),
   createRow('empty parameter list', () => ({ spec: adam(), params: [] })),
@@ -110,6 +113,11 @@ export const validationRows: readonly ValidationRow[] = [
     'a group breaking a cross-option rule',
     () => ({ spec: sgd({ momentum: 0.9, nesterov: true }), params: [w(), b()], options: { groups: [{ params: ['b'], options: { momentum: 0 } }] } }),
     'sgd',
+  ),
+  createRow(
+    'a matrixView naming an axis the parameter lacks',
+    () => ({ spec: muon({ matrixView: { rows: [2], cols: [] } }), params: [{ name: 'w', shape: [2, 3], data: f32([1, 2, 3, 4, 5, 6]) }] }),
+    'muon',
   ),
   createRow('a group with an unknown field', () => ({ spec: adam(), params: [w(), b()], options: { groups: [{ params: ['b'], lr: 0.1 }] } })),
   createRow('groups that are not a list', () => ({ spec: adam(), params: [w(), b()], options: { groups: { params: ['b'] } } })),

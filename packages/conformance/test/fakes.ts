@@ -104,6 +104,15 @@ export const wrongBeta = (): ConformanceBackend =>
     },
   });
 
+/** Planted bug: the matrix view is ignored (every parameter read in PyTorch's layout, whatever `matrixView` says). */
+export const ignoresMatrixView = (): ConformanceBackend => {
+  // Not the `spec` hook: its probe parameter is 1-D, which Muon refuses, so the hook would never apply to Muon.
+  const inner = float32Backend('ignores matrixView');
+  const pytorch = (s: OptimizerSpec): OptimizerSpec =>
+    s.options && 'matrixView' in s.options ? ({ ...s, options: { ...s.options, matrixView: { rows: [0], cols: [] } } } as OptimizerSpec) : s;
+  return { ...inner, create: (spec, params, options) => inner.create(pytorch(spec as OptimizerSpec), params, options) };
+};
+
 /**
  * Planted bug: Adam with ε inside the square root, θ ← θ − η/(1−β₁ᵗ)·m/√(v̂/(1−β₂ᵗ) + ε) (a classic porting slip;
  * the difference is ε·(1 − 1/(2√v̂)) in the denominator, visible only when ε is not tiny against √v̂).

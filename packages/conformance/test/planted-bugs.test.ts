@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { checkConformance, propertyNames, type ConformanceReport } from '../src/index.js';
-import { badGaps, epsInsideSqrt, forgetsSteps, ignoresNonFinite, missingAsZero, rewordsErrors, wrongBeta } from './fakes.js';
+import { badGaps, epsInsideSqrt, forgetsSteps, ignoresMatrixView, ignoresNonFinite, missingAsZero, rewordsErrors, wrongBeta } from './fakes.js';
 
 /** The kit can fail: one planted bug per property family, each reported by the property meant to catch it. */
 const status = (report: ConformanceReport, id: string): string | undefined => report.results.find((r) => r.id === id)?.status;
@@ -20,6 +20,11 @@ describe('the kit fails backends with planted bugs', () => {
     expect(status(report, 'adam/one step')).toBe('failed');
     expect(status(report, 'sgd/one step')).toBe('passed');
     expect(report.results.find((r) => r.id === 'adam/one step')!.message).toMatch(/parameter "p\d"/);
+  });
+  it('a backend that ignores matrixView fails the one-step property of Muon and Shampoo (the kit draws views)', async () => {
+    const report = await checkConformance(ignoresMatrixView(), { optimizers: ['muon', 'shampoo'], properties: ['one step'], validation: false, shrink: false });
+    expect(status(report, 'muon/one step')).toBe('failed');
+    expect(status(report, 'shampoo/one step')).toBe('failed');
   });
   it('a replayed failure fails again at once', async () => {
     const first = (await checkConformance(wrongBeta(), { optimizers: ['adam'], properties: ['one step'], validation: false })).results[0]!;

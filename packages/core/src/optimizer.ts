@@ -359,6 +359,12 @@ export abstract class OptimizerBase<T, O extends object = Record<string, unknown
       const same = slots.length === r.slots.length && slots.every((s, i) => s.name === r.slots[i]!.name && sameShape(s.shape, r.slots[i]!.shape));
       if (!same) throw new OptionError(`${at}: this change alters the state layout of parameter ${show(name)}; create a new optimizer instead`);
     }
+    // The per-shape rules of creation too (e.g. a matrixView naming an axis a parameter lacks), before any change.
+    for (const name of g.params) {
+      const shape = this.records.get(name)!.shape;
+      const reason = this.def.rejectShape?.(shape, options);
+      if (reason) throw new OptionError(`${at}: parameter ${show(name)} with shape ${showShape(shape)}: ${reason}`);
+    }
     g.options = options;
     this.currentAt = -1;
   }

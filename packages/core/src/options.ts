@@ -1,4 +1,5 @@
 import { OptionError, show } from './errors.js';
+import type { MatrixView } from './linalg/matrix-view.js';
 
 /**
  * Option schemas: every optimizer declares its options once, with defaults and ranges, and every backend,
@@ -46,13 +47,23 @@ export interface EnumOption {
   readonly doc: string;
 }
 
+/**
+ * A matrix view (see `MatrixView` in linalg/matrix-view.ts): `{ rows: [axes…], cols?: [axes…] }` with distinct
+ * integer axes, negative counting from the end. Whether the axes exist is checked per parameter, against its shape.
+ */
+export interface ViewOption {
+  readonly type: 'view';
+  readonly default: MatrixView;
+  readonly doc: string;
+}
+
 /** The schema of one option: its type, default, allowed range or values, and a one-line description. */
-export type OptionSchema = NumberOption | PairOption | BooleanOption | EnumOption;
+export type OptionSchema = NumberOption | PairOption | BooleanOption | EnumOption | ViewOption;
 /** An optimizer's (or transform's, schedule's) options by name. */
 export type OptionsSchema = Readonly<Record<string, OptionSchema>>;
 
 /** A JSON value an option can hold. */
-export type OptionValue = number | boolean | string | readonly [number, number];
+export type OptionValue = number | boolean | string | readonly [number, number] | MatrixView;
 
 /** `[0, ∞)`-style interval text for messages. */
 export function describeInterval(o: { min?: Bound; max?: Bound; integer?: boolean }): string {
@@ -96,7 +107,24 @@ export function checkOption(where: string, key: string, schema: OptionSchema, va
       }
       return Object.freeze([pair[0] as number, pair[1] as number]) as readonly [number, number];
     }
+    case 'view':
+      return checkView(value, fail);
   }
+}
+
+const VIEW_FORMAT = '{ rows: [axes…], cols?: [axes…] } with distinct integer axes (negative ones count from the end) and at least one row axis';
+
+function checkView(value: unknown, fail: (expected: string) => never): MatrixView {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return fail(VIEW_FORMAT);
+  const v = value as Record<string, unknown>;
+  if (Object.keys(v).some((k) => k !== 'rows' && k !== 'cols')) return fail(VIEW_FORMAT);
+  const axes = (a: unknown): a is number[] => Array.isArray(a) && a.every((x) => Number.isSafeInteger(x));
+  const rows = v.rows;
+  const cols = v.cols ?? [];
+  if (!axes(rows) || rows.length === 0 || !axes(cols)) return fail(VIEW_FORMAT);
+  const all = [...rows, ...cols];
+  if (new Set(all).size !== all.length) return fail(VIEW_FORMAT);
+  return Object.freeze({ rows: Object.freeze([...rows]), cols: Object.freeze([...cols]) });
 }
 
 function camelCase(key: string): string {
@@ -155,6 +183,8 @@ export const opt = {
   flag: (def: boolean, doc: string): BooleanOption => ({ type: 'boolean', default: def, doc }),
   /** One of a list of strings. */
   oneOf: (values: readonly string[], def: string, doc: string): EnumOption => ({ type: 'enum', values, default: def, doc }),
+  /** A matrix view (rows and columns as axes of the parameter). */
+  view: (def: MatrixView, doc: string): ViewOption => ({ type: 'view', default: def, doc }),
   /** Adam-style `betas`: both in [0, 1). */
   betas: (def: readonly [number, number], doc = 'Decay rates (β₁, β₂) of the first and second moment estimates.'): PairOption => ({
     type: 'pair',

@@ -204,6 +204,7 @@ describe('muon', () => {
       nsSteps: 5,
       nsEps: 1e-7,
       adjustLr: 'original',
+      matrixView: { rows: [0], cols: [] },
       nonFinite: 'apply',
     });
     expect(getDefinition('muon').kind).toBe('matrix');

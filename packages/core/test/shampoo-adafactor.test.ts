@@ -322,6 +322,7 @@ describe('shampoo', () => {
       inverseRoot: 'eigh',
       iterSteps: 12,
       iterEps: 1e-5,
+      matrixView: { rows: [0], cols: [] },
       nonFinite: 'apply',
     });
     expect(getDefinition('shampoo').kind).toBe('matrix');

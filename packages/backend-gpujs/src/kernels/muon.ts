@@ -1,6 +1,6 @@
-import { muonLrScale, muonMatrixShape, type MuonOptions, type Work } from '@descent/core';
+import { muonLrScale, resolveMatrixView, type MuonOptions, type Work } from '@descent/core';
 import { elementwise, type GpujsKernel, type GpujsKernelContext } from '../kernel.js';
-import { newtonSchulzDevice } from '../linalg.js';
+import { newtonSchulzDevice, permuteProgram } from '../linalg.js';
 
 /** `torch.lerp(start, end, w)` as the reference's `lerpTorch` evaluates it, choosing its branch from the host value of w. */
 export function lerpSource(start: string, end: string, w: number, weight: string, complement: string): string {
@@ -9,8 +9,9 @@ export function lerpSource(start: string, end: string, w: number, weight: string
 
 /**
  * Keller Jordan's `muon_update` on the device: the momentum buffer B ← lerp(B, g, 1 − β), the Nesterov blend
- * U = lerp(g, B, β) (or B) into the temporary `update`, then Newton–Schulz on U. Returns the buffer holding
- * NS(U) in the parameter's layout, and the shape scale s.
+ * U = lerp(g, B, β) (or B) into the temporary `update`, then Newton–Schulz on the matrix of `matrixView` (U's
+ * axes reordered by a gather program when the view is not PyTorch's, and the result put back). Returns the
+ * buffer holding NS(U) in the parameter's layout, and the shape scale s.
  */
 export function* muonUpdateDevice(ctx: GpujsKernelContext<unknown>, o: MuonOptions): Work<{ orthogonal: string; scale: number }> {
   const beta = o.momentum;
@@ -31,9 +32,13 @@ export function* muonUpdateDevice(ctx: GpujsKernelContext<unknown>, o: MuonOptio
     }),
     values,
   );
-  const [rows, cols] = muonMatrixShape(ctx.shape);
-  const orthogonal = yield* newtonSchulzDevice(ctx, 'update', rows, cols, { coefficients: [o.nsA, o.nsB, o.nsC], steps: o.nsSteps, eps: o.nsEps });
-  return { orthogonal, scale: muonLrScale(rows, cols, o.adjustLr) };
+  // The view's matrix: U with its axes reordered rows first (gathered into a temporary unless the view is PyTorch's).
+  const { order, identity, rows, cols } = resolveMatrixView(o.matrixView, ctx.shape);
+  if (!identity) ctx.run(permuteProgram('update', ctx.shape, order, 'muonViewed'));
+  const source = identity ? 'update' : 'muonViewed';
+  const orthogonal = yield* newtonSchulzDevice(ctx, source, rows, cols, { coefficients: [o.nsA, o.nsB, o.nsC], steps: o.nsSteps, eps: o.nsEps });
+  if (!identity) ctx.run(permuteProgram(orthogonal, ctx.shape, order, 'muonOrthogonal', true));
+  return { orthogonal: identity ? orthogonal : 'muonOrthogonal', scale: muonLrScale(rows, cols, o.adjustLr) };
 }
 
 /** θ ← θ·(1 − ηλ) − η·s·O. */

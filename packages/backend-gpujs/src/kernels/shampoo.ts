@@ -1,4 +1,4 @@
-import { inverseRootEigh, inverseRootNewtonSchulz, modeSizes, type ShampooOptions } from '@descent/core';
+import { inverseRootEigh, inverseRootNewtonSchulz, modeSizes, resolveMatrixView, type ShampooOptions } from '@descent/core';
 import { elementwise, type GpujsKernel } from '../kernel.js';
 import type { Program } from '../program.js';
 
@@ -72,7 +72,7 @@ export const shampooKernel: GpujsKernel<ShampooOptions> = {
     const p = (o.exponent === 'paper' ? 2 : 1) * k;
     const refresh = (t - 1) % o.updateFreq === 0;
     let x = 'shampooX';
-    for (let i = 0; i < k; i++) {
+    for (const i of resolveMatrixView(o.matrixView, shape).order) {
       const { outer, d, inner } = modeSizes(shape, i);
       ctx.run(modeGramProgram(`precond${i}`, o.statistics === 'paper' ? 'shampooX' : x, n, outer, d, inner));
       if (refresh) {

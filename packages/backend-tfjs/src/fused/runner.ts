@@ -44,6 +44,8 @@ interface CpuEntry {
 }
 
 interface WasmEntry {
+  /** The tensor's id on the C++ side. */
+  id?: number;
   memoryOffset?: number | null;
   dtype?: string;
   refCount?: number;
@@ -125,6 +127,12 @@ function wasmOffset(store: Store<WasmEntry>, t: tf.Tensor, n: number, writable: 
   }
   const at = entry?.memoryOffset;
   return entry?.dtype === 'float32' && typeof at === 'number' && (n === 0 || at > 0) ? at : undefined;
+}
+
+/** tfjs-backend-wasm's registry of tensors on the C++ side (`backend.wasm.tfjs`), which owns XNNPACK's caches. */
+interface WasmTensorRegistry {
+  disposeData(id: number): void;
+  registerTensor(id: number, size: number, memoryOffset: number): void;
 }
 
 /** One parameter's step as the fused path sees it. */
@@ -250,6 +258,8 @@ export class FusedStepper<O> {
 
   private updateWasm(access: Extract<FusedAccess, { kind: 'wasm' }>, p: FusedParam<O>, slotList: ReadonlyArray<readonly [string, tf.Variable]>): boolean {
     const n = p.param.size;
+    const registry = (access.backend as { wasm?: { tfjs?: Partial<WasmTensorRegistry> } }).wasm?.tfjs;
+    if (typeof registry?.disposeData !== 'function' || typeof registry.registerTensor !== 'function') return false;
     const thetaAt = wasmOffset(access.store, p.param, n, true);
     const gradAt = wasmOffset(access.store, p.grad, n, false);
     if (thetaAt === undefined || gradAt === undefined) return false;
@@ -289,6 +299,15 @@ export class FusedStepper<O> {
       const slots: Record<string, Float32Array> = {};
       for (const name in slotAt) slots[name] = new Float32Array(heap, slotAt[name] as number, n);
       this.kernel.run(p.options, { k, theta, out: theta, grad: new Float32Array(heap, gradAt, n), slots, start: done, end: n });
+    }
+    // tfjs-backend-wasm caches XNNPACK operators with the weights packed, keyed by the tensor's id (matMul,
+    // conv2d): after an in-place update they would go on multiplying with the old θ, and a model would not train.
+    // Unregistering the id drops those operators (the memory is the JavaScript side's and stays); registering it
+    // again at the same memory makes the next matMul pack the new values.
+    const entry = access.store.get(p.param.dataId as DataId);
+    if (typeof entry?.id === 'number') {
+      registry.disposeData(entry.id);
+      registry.registerTensor(entry.id, n, thetaAt);
     }
     return true;
   }

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { muonLrScale, muonMatrixShape, type MuonOptions } from '@descent/core';
+import { inversePermutation, muonLrScale, resolveMatrixView, type MuonOptions } from '@descent/core';
 import type { TfjsKernel } from '../kernel.js';
 import { lerpTorch, norm2 } from './common.js';
 
@@ -30,7 +30,8 @@ export function newtonSchulzTfjs(g: tf.Tensor2D, coefficients: readonly [number,
 
 /**
  * Keller Jordan's `muon_update` on the device, as core's `muonUpdate`: updates the momentum buffer with `assign`
- * and returns the scaled, orthogonalized update s·NS(U) in the parameter's shape. The lerp weights 1 − β and β
+ * and returns the scaled, orthogonalized update s·NS(U) in the parameter's shape, NS taken on the matrix of
+ * `matrixView` (a transpose in and out when the view is not PyTorch's). The lerp weights 1 − β and β
  * and the shape scale s are host scalars.
  */
 export function muonUpdateTfjs(o: MuonOptions, shape: readonly number[], grad: tf.Tensor, buf: tf.Variable): tf.Tensor {
@@ -38,9 +39,12 @@ export function muonUpdateTfjs(o: MuonOptions, shape: readonly number[], grad: t
   buf.assign(lerpTorch(buf, grad, 1 - beta)); // B ← β·B + (1 − β)·g
   const u = o.nesterov ? lerpTorch(grad, buf, beta) : buf; // U = (1 − β)·g + β·B, or B
   if (u.size === 0) return u;
-  const [rows, cols] = muonMatrixShape(shape);
-  const orthogonal = newtonSchulzTfjs(tf.reshape(u, [rows, cols]), [o.nsA, o.nsB, o.nsC], o.nsSteps, o.nsEps);
-  return tf.reshape(tf.mul(orthogonal, muonLrScale(rows, cols, o.adjustLr)), [...shape]);
+  // The view's matrix: U with its axes reordered rows first (a transpose unless the view is PyTorch's).
+  const { order, identity, rows, cols } = resolveMatrixView(o.matrixView, shape);
+  const viewed = identity ? u : tf.transpose(u, [...order]);
+  const orthogonal = newtonSchulzTfjs(tf.reshape(viewed, [rows, cols]), [o.nsA, o.nsB, o.nsC], o.nsSteps, o.nsEps);
+  const scaled = tf.reshape(tf.mul(orthogonal, muonLrScale(rows, cols, o.adjustLr)), viewed.shape);
+  return identity ? scaled : tf.transpose(scaled, inversePermutation(order));
 }
 
 /**

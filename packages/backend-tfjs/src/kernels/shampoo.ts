@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { ShampooOptions } from '@descent/core';
+import { resolveMatrixView, type ShampooOptions } from '@descent/core';
 import type { TfjsKernel } from '../kernel.js';
 import { inverseRootEigh, inverseRootSchedule } from '@descent/core';
 
@@ -79,7 +79,7 @@ export const shampooKernel: TfjsKernel<ShampooOptions> = {
     const x0 = x;
     const p = (o.exponent === 'paper' ? 2 : 1) * k;
     const refresh = (t - 1) % o.updateFreq === 0;
-    for (let i = 0; i < k; i++) {
+    for (const i of resolveMatrixView(o.matrixView, shape).order) {
       const d = shape[i] as number;
       const H = slots[`precond${i}`]!;
       const R = slots[`invPrecond${i}`]!;

@@ -27,7 +27,7 @@ export function muonBoundPart(ctx: BoundContext<MuonOptions>, ar: Arith): BoundR
   const bufBound = buf.build(bIn.extra, bIn.note);
   // O from core's own function, on copies (it updates the buffer it is given).
   const update = muonUpdate(o, shape, Float64Array.from(grad.v), Float64Array.from(bIn.v));
-  const [rows, cols] = size === 0 ? [0, 0] : muonMatrixShape(shape);
+  const [rows, cols] = size === 0 ? [0, 0] : muonMatrixShape(shape, o.matrixView);
   const uValues = Float64Array.from(uTracked, (x) => x.v);
   const uNorm = frobenius(uValues);
   const uErr = Math.sqrt(uTracked.reduce((s, x) => s + (ar.radius(x) + (x.n ? Infinity : 0)) ** 2, 0)) + (o.nesterov ? beta : 1) * bIn.extra;

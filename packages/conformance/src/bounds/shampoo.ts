@@ -1,4 +1,4 @@
-import { inverseRootSchedule, shampooDefinition, type ShampooOptions } from '@descent/core';
+import { inverseRootSchedule, resolveMatrixView, shampooDefinition, type ShampooOptions } from '@descent/core';
 import { U32, type Tracked } from './arith.js';
 import { symmetricEigenvalues } from './eigen.js';
 import { BoundBuilder, at, boundNorm, frobenius, roundedOnce, type BoundContext, type BoundResult, type TensorBound } from './tensor.js';
@@ -89,7 +89,8 @@ export const shampooBound = (ctx: BoundContext<ShampooOptions>): BoundResult => 
   const out: Record<string, TensorBound> = {};
   let x: Float64Array = x0Values;
   let err = e0;
-  for (let i = 0; i < k; i++) {
+  // The modes in the order the update visits them (the matrix view's).
+  for (const i of resolveMatrixView(o.matrixView, shape).order) {
     const d = shape[i] as number;
     const hIn = slots[`precond${i}`]!;
     const rIn = slots[`invPrecond${i}`]!;

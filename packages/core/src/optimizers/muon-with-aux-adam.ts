@@ -3,6 +3,7 @@ import { lerpTorch } from '../linalg/matrix.js';
 import type { GroupConfig } from '../optimizer.js';
 import { opt } from '../options.js';
 import { entriesOf, type NamedTensors } from '../tensor.js';
+import { matrixViewProblem } from '../linalg/matrix-view.js';
 import { muonSchema, muonShapeProblem, muonUpdate, type MuonOptions } from './muon.js';
 import { powInt } from '../math.js';
 
@@ -107,8 +108,9 @@ export function muonRouting(
  * Keller's: lr 0.02, momentum 0.95; adamLr 3e-4, adamBetas (0.9, 0.95), adamEps 1e-10; both weight decays 0.
  *
  * Keller's class takes no Nesterov switch or Newton–Schulz options; here they are Muon's, with the same
- * defaults. A missing gradient skips the parameter (Keller's steps it with a zero gradient). The routing of a
- * parameter is fixed once the optimizer is created (changing `use` would change its state layout).
+ * defaults, and so is `matrixView` (the row axes of the Muon half's matrices; the Adam half ignores it). A
+ * missing gradient skips the parameter (Keller's steps it with a zero gradient). The routing of a parameter is
+ * fixed once the optimizer is created (changing `use` would change its state layout).
  *
  * State: `momentumBuffer` for Muon parameters; `expAvg` (m) and `expAvgSq` (v) for Adam parameters.
  */
@@ -128,9 +130,11 @@ export const muonWithAuxAdamDefinition = defineOptimizer<MuonWithAuxAdamOptions>
     adamWeightDecay: opt.nonNegative(0, 'Decoupled weight decay of the auxiliary Adam.'),
   },
   rejectShape(shape, o) {
-    if (o.use !== 'muon') return undefined;
-    const problem = muonShapeProblem(shape);
-    return problem && `its group has use: "muon", but ${problem}; give it use: "adam" or "auto"`;
+    if (o.use === 'muon') {
+      const problem = muonShapeProblem(shape);
+      if (problem) return `its group has use: "muon", but ${problem}; give it use: "adam" or "auto"`;
+    }
+    return muonRoute(o.use, shape) === 'muon' ? matrixViewProblem(o.matrixView, shape) : undefined;
   },
   slots: (o, shape) =>
     muonRoute(o.use, shape) === 'muon'

@@ -1,5 +1,6 @@
 import { defineOptimizer, makeSpec, type CommonOptions, type OptimizerSpec } from '../definition.js';
 import { lerpTorch, matrix } from '../linalg/matrix.js';
+import { matrixViewProblem, permuteAxes, PYTORCH_VIEW, resolveMatrixView, type MatrixView } from '../linalg/matrix-view.js';
 import { newtonSchulz } from '../linalg/newton-schulz.js';
 import { opt } from '../options.js';
 
@@ -28,6 +29,11 @@ export interface MuonOptions {
   readonly nsEps: number;
   /** Shape scale of the update: `original` (Keller's) or `matchRmsAdamw` (Moonshot's). Default `original`. */
   readonly adjustLr: MuonAdjustLr;
+  /**
+   * Which axes are the rows (the layer's outputs) of the matrix Muon orthogonalizes; see {@link MatrixView}.
+   * Default `{ rows: [0], cols: [] }`, PyTorch's layouts; `{ rows: [-1], cols: [-2] }` for TF.js layer kernels.
+   */
+  readonly matrixView: MatrixView;
 }
 
 /** Option schema of {@link muon} (shared with the Muon half of {@link muonWithAuxAdam}). */
@@ -42,16 +48,16 @@ export const muonSchema = {
   nsSteps: opt.count(5, 'Number of Newton–Schulz steps.'),
   nsEps: opt.nonNegative(1e-7, 'ε of the normalisation U / (‖U‖_F + ε) before Newton–Schulz.'),
   adjustLr: opt.oneOf(['original', 'matchRmsAdamw'], 'original', 'Shape scale: "original" √max(1, m/n), "matchRmsAdamw" 0.2·√max(m, n).'),
+  matrixView: opt.view(PYTORCH_VIEW, 'Axes forming the rows (outputs) and columns of the matrix: PyTorch\'s { rows: [0] } by default, { rows: [-1], cols: [-2] } for TF.js layer kernels.'),
 } as const;
 
 /**
- * The matrix Muon sees in a parameter of this shape: (shape[0], product of the rest). A 2-D parameter is itself;
- * a convolution filter (out, in, h, w) becomes out × (in·h·w).
+ * The matrix Muon sees in a parameter of this shape under `view` (default PyTorch's): the product of the row
+ * axes' sizes × the product of the others'. Under the default a 2-D parameter is itself and a convolution filter
+ * (out, in, h, w) becomes out × (in·h·w); a TF.js kernel (h, w, in, out) under `{ rows: [-1], cols: [-2] }` too.
  */
-export function muonMatrixShape(shape: readonly number[]): [rows: number, cols: number] {
-  const rows = shape[0] ?? 1;
-  let cols = 1;
-  for (let i = 1; i < shape.length; i++) cols *= shape[i] as number;
+export function muonMatrixShape(shape: readonly number[], view: MatrixView = PYTORCH_VIEW): [rows: number, cols: number] {
+  const { rows, cols } = resolveMatrixView(view, shape);
   return [rows, cols];
 }
 
@@ -84,8 +90,12 @@ export function muonUpdate(o: MuonOptions, shape: readonly number[], grad: Float
     u[i] = o.nesterov ? lerpTorch(g, buf[i] as number, beta) : (buf[i] as number); // U = (1 − β)·g + β·B, or B
   }
   if (u.length === 0) return u;
-  const [rows, cols] = muonMatrixShape(shape);
-  const orthogonal = newtonSchulz(matrix(u, rows, cols), { coefficients: [o.nsA, o.nsB, o.nsC], steps: o.nsSteps, eps: o.nsEps }).data;
+  // The view's matrix: U with its axes reordered rows first, read row-major (no copy under PyTorch's view).
+  const view = resolveMatrixView(o.matrixView, shape);
+  const { rows, cols } = view;
+  const viewed = view.identity ? u : permuteAxes(u, shape, view.order);
+  const ns = newtonSchulz(matrix(viewed, rows, cols), { coefficients: [o.nsA, o.nsB, o.nsC], steps: o.nsSteps, eps: o.nsEps }).data;
+  const orthogonal = view.identity ? ns : permuteAxes(ns, shape, view.order, true);
   const s = muonLrScale(rows, cols, o.adjustLr);
   for (let i = 0; i < orthogonal.length; i++) orthogonal[i] = (orthogonal[i] as number) * s;
   return orthogonal;
@@ -121,6 +131,16 @@ export function muonUpdate(o: MuonOptions, shape: readonly number[], grad: Float
  *   viewed as (shape[0], −1), and s uses that view. (Keller's flattens 4-D only, orthogonalizes a 3-D one as a
  *   batch of matrices, and computes s from the last two dimensions of the unflattened gradient; PyTorch's
  *   accepts 2-D only.)
+ * - **Layouts.** That view assumes PyTorch's layouts, output axis first. `matrixView` names the row (output)
+ *   axes R of other layouts (and, first among the columns, axes C): U is read as the matrix of its axes reordered
+ *   (R, C, the unlisted axes ascending), orthogonalized, and put back,
+ *   $$ O_t = \mathrm{mat}_R^{-1}\!ig(\mathrm{NS}(\mathrm{mat}_R(U_t))ig), \qquad
+ *      \mathrm{mat}_R(U) \in \mathbb{R}^{m 	imes n}, \quad m = 	extstyle\prod_{a \in R} d_a, \ n = \prod_{a 
+otin R} d_a, $$
+ *   and m, n in s are the view's. A TF.js kernel [kh, kw, in, out] under `{ rows: [-1], cols: [-2] }`
+ *   gets exactly the update of the PyTorch filter [out, in, kh, kw] with the same values. Only which axes are
+ *   rows matters mathematically (msign(P·U·Q) = P·msign(U)·Q for permutations P, Q); the column order only
+ *   changes the order of sums.
  * - **Missing gradients** skip the parameter, as in every descent optimizer; Keller's steps it with a zero
  *   gradient. His `grad.lerp_` also overwrites `p.grad` with the Nesterov blend; the user's gradient is never
  *   written here.
@@ -133,9 +153,10 @@ export const muonDefinition = defineOptimizer<MuonOptions>({
   title: 'Muon',
   kind: 'matrix',
   schema: muonSchema,
-  rejectShape(shape) {
+  rejectShape(shape, o) {
     const problem = muonShapeProblem(shape);
-    return problem && `${problem}; optimize biases, gains and scalars with AdamW instead, e.g. with muonWithAuxAdam, which routes them to its auxiliary Adam`;
+    if (problem) return `${problem}; optimize biases, gains and scalars with AdamW instead, e.g. with muonWithAuxAdam, which routes them to its auxiliary Adam`;
+    return matrixViewProblem(o.matrixView, shape);
   },
   slots: (_o, shape) => [{ name: 'momentumBuffer', shape }],
   update({ options: o, shape, param: theta, grad, slots }) {

@@ -1,5 +1,6 @@
 import { defineOptimizer, makeSpec, type CommonOptions, type OptimizerSpec, type SlotSpec } from '../definition.js';
 import { inverseRootEigh, inverseRootNewtonSchulz } from '../linalg/inverse-root.js';
+import { matrixViewProblem, PYTORCH_VIEW, resolveMatrixView, type MatrixView } from '../linalg/matrix-view.js';
 import { addModeGram, modeProduct } from '../linalg/tensor-modes.js';
 import { opt } from '../options.js';
 
@@ -31,6 +32,12 @@ export interface ShampooOptions {
   readonly iterSteps: number;
   /** ε added to the normalised matrix in the `newtonSchulz` inverse root (the seed's `iter_eps`). Default 1e-5. */
   readonly iterEps: number;
+  /**
+   * The order in which the modes are preconditioned: the view's row axes, its column axes, then the rest (see
+   * {@link MatrixView}). Default `{ rows: [0], cols: [] }`, axis order, as in PyTorch's layouts;
+   * `{ rows: [-1], cols: [-2] }` visits a TF.js kernel [kh, kw, in, out] as PyTorch's [out, in, kh, kw].
+   */
+  readonly matrixView: MatrixView;
 }
 
 /**
@@ -86,6 +93,13 @@ export interface ShampooOptions {
  * 4, 4 for p = 1 … 5), which leaves errors up to ~1e-4 even on well-conditioned matrices and does not converge
  * for eigenvalues below ~1e-4·‖H‖_F; the default 12 converges for every eigenvalue ≥ ε′‖H‖_F and p ≤ 8.
  *
+ * Layouts: the modes are visited in the order of `matrixView` (row axes, column axes, the other axes
+ * ascending), each keeping the preconditioner of its own axis (`precond{i}` is always axis i's). With
+ * `statistics: 'paper'` the order does not matter (each statistic is built from X⁽⁰⁾ and mode products along
+ * different modes commute), so a permuted layout gives the permuted update. With `statistics: 'code'` (the
+ * default) it does: mode i's statistic sees the gradient already preconditioned along the modes visited before
+ * it, so a TF.js kernel needs `{ rows: [-1], cols: [-2] }` to be updated as its PyTorch layout would be.
+ *
  * Cost: each refresh is O(dᵢ³) per mode (Jacobi: several sweeps of O(dᵢ³)), so Shampoo suits parameters whose
  * dimensions are at most a few hundred; the reference makes no attempt to block large dimensions.
  *
@@ -111,7 +125,9 @@ export const shampooDefinition = defineOptimizer<ShampooOptions>({
     inverseRoot: opt.oneOf(['eigh', 'newtonSchulz'], 'eigh', 'Inverse root by exact eigendecomposition or by the coupled Newton–Schulz iteration.'),
     iterSteps: opt.count(12, 'Iterations of the newtonSchulz inverse root.'),
     iterEps: opt.nonNegative(1e-5, 'ε added to the normalised matrix in the newtonSchulz inverse root.'),
+    matrixView: opt.view(PYTORCH_VIEW, 'Order of the modes: the row axes, the column axes, the rest; { rows: [-1], cols: [-2] } for TF.js layer kernels.'),
   },
+  rejectShape: (shape, o) => matrixViewProblem(o.matrixView, shape),
   slots(o, shape) {
     const slots: SlotSpec[] = [];
     if (o.momentum > 0) slots.push({ name: 'momentumBuffer', shape });
@@ -145,7 +161,7 @@ export const shampooDefinition = defineOptimizer<ShampooOptions>({
     const x0 = x;
     const p = (o.exponent === 'paper' ? 2 : 1) * k;
     const refresh = (t - 1) % o.updateFreq === 0;
-    for (let i = 0; i < k; i++) {
+    for (const i of resolveMatrixView(o.matrixView, shape).order) {
       const d = shape[i] as number;
       const H = slots[`precond${i}`] as Float64Array;
       const R = slots[`invPrecond${i}`] as Float64Array;
