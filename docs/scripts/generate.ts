@@ -87,7 +87,7 @@ function cell(text: string): string {
 function showValue(v: OptionValue | undefined): string {
   if (v === undefined) return '—';
   if (Array.isArray(v)) return `\`[${v.join(', ')}]\``;
-  return `\`${typeof v === 'string' ? JSON.stringify(v) : String(v)}\``;
+  return `\`${typeof v === 'string' || typeof v === 'object' ? JSON.stringify(v) : String(v)}\``;
 }
 
 /** The range column: core's own interval text (the one its error messages use). */
@@ -101,6 +101,8 @@ export function rangeOf(s: OptionSchema): string {
       return 'true or false';
     case 'enum':
       return `one of ${s.values.map((v) => `\`"${v}"\``).join(', ')}`;
+    case 'view':
+      return 'a matrix view `{ rows: [axes…], cols: [axes…] }`: distinct integer axes of the parameter, negative counting from the end';
   }
 }
 
