@@ -168,7 +168,8 @@ function figures(name: string, figuresDir: string): string {
   for (const fn of figureFunctions) {
     const file = ['gif', 'png'].map((ext) => `${fn}_${name}.${ext}`).find((f) => existsSync(join(figuresDir, f)));
     if (file) shown.push(`![${name} on ${fn}](../figures/${file})`);
-    else missing.push(`- ${fn}: no figure yet: regenerate with \`pnpm figures\``);
+    // `pnpm figures` commits Rosenbrock and Rastrigin only; name the command that draws any other.
+    else missing.push(`- ${fn}: no figure in docs/figures: \`pnpm descent race --figures docs/figures --fn ${fn} --optimizers ${name} --size 240 --frames 40\` draws it`);
   }
   const intro = `Trajectories of \`${name}\` on core's test functions, drawn by \`descent race --figures\` into \`docs/figures/<fn>_${name}.gif\` (or \`.png\`).`;
   return [intro, ...shown, missing.join('\n')].filter(Boolean).join('\n\n');

@@ -56,8 +56,8 @@ describe('generated reference pages', () => {
   it('shows a figure when its file exists and a placeholder otherwise', () => {
     const adam = page('optimizers/adam.md');
     expect(adam).toContain('![adam on rosenbrock](../figures/rosenbrock_adam.gif)');
-    expect(adam).toContain('- rastrigin: no figure yet: regenerate with `pnpm figures`');
-    expect(adam).not.toContain('- rosenbrock: no figure yet');
+    expect(adam).toContain('- rastrigin: no figure in docs/figures: `pnpm descent race --figures docs/figures --fn rastrigin --optimizers adam --size 240 --frames 40` draws it');
+    expect(adam).not.toContain('- rosenbrock: no figure');
     expect(page('optimizers/muon.md')).toContain('![muon on beale](../figures/beale_muon.png)');
   });
 
