@@ -80,12 +80,16 @@ const conv2DBackpropFilter = (backendName: string): tf.KernelFunc => (args) => {
  * Registers the im2col `Conv2DBackpropFilter` kernel for `backendName` (default `wasm`) unless the backend has
  * one already; returns whether it registered. An explicit call, not an import side effect.
  *
+ * With tfjs-backend-wasm 4.22 loaded, `registerConv2DBackpropFilter('wasm')` adds the kernel (and returns true)
+ * before `tf.setBackend('wasm')`, so that a CNN's `model.fit` trains there. A backend with a kernel of its own keeps
+ * it:
+ *
  * @example
  * ```ts
- * import '@tensorflow/tfjs-backend-wasm';
- * registerConv2DBackpropFilter('wasm');
- * await tf.setBackend('wasm');
- * await model.fit(xs, ys); // a CNN now trains on wasm
+ * import '@tensorflow/tfjs-backend-cpu';
+ * import { registerConv2DBackpropFilter } from '@descent/backend-tfjs';
+ *
+ * if (registerConv2DBackpropFilter('cpu')) throw new Error('tfjs-backend-cpu has its own Conv2DBackpropFilter');
  * ```
  */
 export function registerConv2DBackpropFilter(backendName = 'wasm'): boolean {
