@@ -4,7 +4,7 @@ import { createGpujs, type GpujsMode } from '@descent/backend-gpujs';
 import { createTfjs } from '@descent/backend-tfjs';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import type { ReplayBackend } from './backends.js';
+import { byParamName, type ReplayBackend } from './backends.js';
 import { InputError } from './errors.js';
 
 /**
@@ -42,12 +42,10 @@ export async function tfjsBackend(device: string): Promise<ReplayBackend> {
         throw e;
       }
       const names = params.map((p) => p.name);
+      const tensorOf = (g: Float64Array, i: number): tf.Tensor => tf.tensor(Float32Array.from(g), [...params[i]!.shape], 'float32');
       return {
         step(grads) {
-          const byName: Record<string, tf.Tensor> = {};
-          grads.forEach((g, i) => {
-            if (g !== null) byName[names[i]!] = tf.tensor(Float32Array.from(g), [...params[i]!.shape], 'float32');
-          });
+          const byName = byParamName(names, grads, tensorOf);
           try {
             opt.step(byName);
           } finally {
@@ -56,14 +54,7 @@ export async function tfjsBackend(device: string): Promise<ReplayBackend> {
         },
         stepAt(gradient) {
           // The closure's gradients belong to the optimizer once returned (it disposes them).
-          opt.step((point) => {
-            const grads = gradient(names.map((n) => Float64Array.from(point.get(n)!.dataSync())));
-            const byName: Record<string, tf.Tensor> = {};
-            grads.forEach((g, i) => {
-              if (g !== null) byName[names[i]!] = tf.tensor(Float32Array.from(g), [...params[i]!.shape], 'float32');
-            });
-            return byName;
-          });
+          opt.step((point) => byParamName(names, gradient(names.map((n) => Float64Array.from(point.get(n)!.dataSync()))), tensorOf));
         },
         read: () => variables.map((v) => Float64Array.from(v.dataSync())),
         dispose() {
@@ -96,23 +87,13 @@ export function gpujsBackend(mode: string): Promise<ReplayBackend> {
       const opt = createGpujs(spec, tensors, { mode: mode as GpujsMode, ...(groups === undefined ? {} : { groups }) });
       ran = opt.mode; // gpu.js may pick a mode under `auto`: report the one that ran
       const names = params.map((p) => p.name);
+      const tensorOf = (g: Float64Array, i: number) => ({ shape: [...params[i]!.shape], data: Float32Array.from(g) });
       return {
         step(grads) {
-          const byName: Record<string, { shape: number[]; data: Float32Array }> = {};
-          grads.forEach((g, i) => {
-            if (g !== null) byName[names[i]!] = { shape: [...params[i]!.shape], data: Float32Array.from(g) };
-          });
-          opt.step(byName);
+          opt.step(byParamName(names, grads, tensorOf));
         },
         stepAt(gradient) {
-          opt.step((point) => {
-            const grads = gradient(names.map((n) => Float64Array.from(point.get(n)!.data)));
-            const byName: Record<string, { shape: number[]; data: Float32Array }> = {};
-            grads.forEach((g, i) => {
-              if (g !== null) byName[names[i]!] = { shape: [...params[i]!.shape], data: Float32Array.from(g) };
-            });
-            return byName;
-          });
+          opt.step((point) => byParamName(names, gradient(names.map((n) => Float64Array.from(point.get(n)!.data))), tensorOf));
         },
         read: () => names.map((n) => Float64Array.from(opt.read(n))),
         dispose: () => opt.dispose(),

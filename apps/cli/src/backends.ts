@@ -41,6 +41,19 @@ export interface ReplayBackend {
   open(spec: OptimizerSpec, params: readonly ReplayParam[], groups: ReadonlyArray<GroupConfig> | undefined): ReplaySession;
 }
 
+/**
+ * Gradients in input order (null = skip) keyed by parameter name, each made into a backend tensor by `make`: the
+ * argument of `step(grads)` and what a `step(closure)` closure returns.
+ */
+export function byParamName<T>(names: readonly string[], grads: ReadonlyArray<Float64Array | null>, make: (g: Float64Array, i: number) => T): Record<string, T> {
+  const out: Record<string, T> = {};
+  grads.forEach((g, i) => {
+    // defineProperty: a parameter may be called "__proto__", which plain assignment would not store.
+    if (g !== null) Object.defineProperty(out, names[i] as string, { value: make(g, i), enumerable: true, writable: true, configurable: true });
+  });
+  return out;
+}
+
 /** The Float64 reference backend of `@descent/core`. */
 export const referenceBackend: ReplayBackend = {
   name: 'reference',
@@ -49,23 +62,13 @@ export const referenceBackend: ReplayBackend = {
     const tensors: Array<[string, Tensor]> = params.map((p) => [p.name, { shape: [...p.shape], data: Float64Array.from(p.data) }]);
     const opt = createReference(spec, tensors, groups === undefined ? {} : { groups });
     const names = params.map((p) => p.name);
+    const tensorOf = (g: Float64Array, i: number): Tensor => ({ shape: params[i]!.shape, data: g });
     return {
       step(grads) {
-        const byName: Record<string, Tensor> = {};
-        grads.forEach((g, i) => {
-          if (g !== null) byName[names[i] as string] = { shape: params[i]!.shape, data: g };
-        });
-        opt.step(byName);
+        opt.step(byParamName(names, grads, tensorOf));
       },
       stepAt(gradient) {
-        opt.step((point) => {
-          const grads = gradient(names.map((n) => Float64Array.from((point.get(n) as Tensor).data)));
-          const byName: Record<string, Tensor> = {};
-          grads.forEach((g, i) => {
-            if (g !== null) byName[names[i] as string] = { shape: params[i]!.shape, data: g };
-          });
-          return byName;
-        });
+        opt.step((point) => byParamName(names, gradient(names.map((n) => Float64Array.from((point.get(n) as Tensor).data))), tensorOf));
       },
       read: () => tensors.map(([, t]) => Float64Array.from(t.data)),
       dispose: () => opt.dispose(),

@@ -119,11 +119,11 @@ export function runOne(
   const points: Array<readonly [number, number]> = [];
   const values: number[] = [];
   const distances: number[] = [];
-  const note = (x: Float64Array): void => {
+  const note = (x: Float64Array, d: number): void => {
     if (!run.record) return;
     points.push([x[0] as number, x[1] as number]);
     values.push(fn.value(x));
-    distances.push(distanceToMinimum(fn, x));
+    distances.push(d);
   };
   const trace = (): { trace?: RaceTrace } => (run.record ? { trace: { points, values, distances } } : {});
   let lastOutside = 0;
@@ -136,16 +136,16 @@ export function runOne(
     const spec = createSpec(optimizer, options);
     session = backend.open(run.clip === undefined ? spec : withTransforms(spec, clipGradNorm({ maxNorm: run.clip })), [{ name: 'xy', shape, data: Float64Array.from(fn.start) }], undefined);
     base = { ...base, backend: backend.name };
-    note(Float64Array.from(fn.start));
     let x: Float64Array = Float64Array.from(fn.start);
+    note(x, distanceToMinimum(fn, x));
     for (let t = 1; t <= steps; t++) {
       session.stepAt(gradient);
       x = session.read()[0] as Float64Array;
       if (!Number.isFinite(x[0]) || !Number.isFinite(x[1])) {
         return { ...base, ...failed, final: [...x], divergedAt: t, ...trace() };
       }
-      note(x);
       const d = distanceToMinimum(fn, x);
+      note(x, d);
       if (d > tol) lastOutside = t;
       if (t >= tailFrom && d > tailDistance) tailDistance = d;
     }
