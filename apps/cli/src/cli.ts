@@ -6,7 +6,10 @@ import { bench } from './bench.js';
 import { InputError, errorLine } from './errors.js';
 import { DTYPE_BYTES, estimateMemory, formatMemory, parseCount, type Dtype } from './memory.js';
 import { NS_COEFFS_DEFAULTS, fitNsCoeffs, formatNsCoeffs, type Coefficients } from './ns-coeffs.js';
-import { checkWritableDir, writeGallery } from './gallery.js';
+import { checkWritableDir } from './files.js';
+import { DEBIAN_FASHION_MNIST, loadFashionMnist } from './train/fashion-mnist.js';
+import { BASELINE, TRAIN_OPTIMIZERS } from './train/optimizers.js';
+import type { TrainSettings } from './train/train.js';
 import { noProgress, stderrProgress, type Progress } from './progress.js';
 import { RACE_CLIP, RACE_SEARCH } from './race-config.js';
 import { searchRates, writeRaceConfig } from './race-search.js';
@@ -351,6 +354,56 @@ Run "descent help <command>" for a command's input, output and options.`,
     );
 
   program
+    .command('train')
+    .summary('train a small CNN on Fashion-MNIST with every optimizer (the seeds\' comparison): curves, table, checkpoints')
+    .description('Trains the seeds\' Fashion-MNIST CNN with each optimizer through descentOptimizer on TF.js wasm and writes curves, results.json and RESULTS.md.')
+    .argument('<task>', 'the experiment: fashion-mnist')
+    .option('--optimizers <names>', `comma-separated, from: ${[...Object.keys(TRAIN_OPTIMIZERS), BASELINE].join(', ')} (default: all)`, list)
+    .option('--batches <n>', 'batches of 64 per optimizer', positiveInteger, 3000)
+    .option('--eval-every <k>', 'record the mean training loss and the test accuracy (and checkpoint) every k batches', positiveInteger, 100)
+    .option('--eval-size <n>', 'test images for the accuracy (the first n of 10,000)', positiveInteger, 2000)
+    .option('--train-size <n>', 'training images used (the first n of 60,000)', positiveInteger)
+    .option('--data <dir>', `folder with the four IDX files (default: Debian's ${DEBIAN_FASHION_MNIST})`)
+    .option('--out <dir>', 'output folder', 'fashion-mnist-out')
+    .option('--resume', 'continue from the checkpoints in --out')
+    .option('--seed <s>', 'seed of the data order', nonNegativeInteger, 1)
+    .option('--json', 'print the results as JSON')
+    .action(async (task: string, opts: { optimizers?: string[]; batches: number; evalEvery: number; evalSize: number; trainSize?: number; data?: string; out: string; resume?: boolean; seed: number; json?: boolean }) => {
+      if (task !== 'fashion-mnist') throw new InputError(`train: unknown task ${JSON.stringify(task)}; known: fashion-mnist`);
+      const optimizers = opts.optimizers ?? [...Object.keys(TRAIN_OPTIMIZERS), BASELINE];
+      for (const name of optimizers) if (name !== BASELINE && !(name in TRAIN_OPTIMIZERS)) throw new InputError(`train: unknown optimizer ${JSON.stringify(name)}; known: ${[...Object.keys(TRAIN_OPTIMIZERS), BASELINE].join(', ')}`);
+      await checkWritableDir(opts.out, 'train --out');
+      const data = loadFashionMnist(opts.data);
+      const settings: TrainSettings = { optimizers, batches: opts.batches, evalEvery: opts.evalEvery, evalSize: opts.evalSize, out: opts.out, resume: opts.resume ?? false, seed: opts.seed, ...(opts.trainSize ? { trainSize: opts.trainSize } : {}) };
+      // TF.js, tfjs-layers and the canvas load only for this command.
+      const { trainFashionMnist } = await import('./train/train.js');
+      const { resultsJson, resultsMarkdown, writeReport } = await import('./train/report.js');
+      const bars = new Map<string, Progress>();
+      let results;
+      try {
+        results = await trainFashionMnist(data, {
+          ...settings,
+          onBatch: (name, batch, total, loss, acc, ms) => {
+            let bar = bars.get(name);
+            if (!bar) {
+              for (const b of bars.values()) b.stop();
+              bar = io.progress?.(`train ${name}`) ?? noProgress;
+              bars.set(name, bar);
+            }
+            bar.update(batch, total, `loss ${loss.toFixed(3)}${acc === null ? '' : `, acc ${acc.toFixed(3)}`}, ${(1000 / ms).toFixed(1)} batches/s`);
+          },
+        });
+      } finally {
+        for (const b of bars.values()) b.stop();
+      }
+      const command = `pnpm descent train fashion-mnist${opts.optimizers ? ` --optimizers ${opts.optimizers.join(',')}` : ''} --batches ${opts.batches} --eval-every ${opts.evalEvery} --eval-size ${opts.evalSize}${opts.trainSize ? ` --train-size ${opts.trainSize}` : ''} --seed ${opts.seed}`;
+      const files = writeReport(opts.out, results, settings, command);
+      if (opts.json) io.stdout(`${JSON.stringify(resultsJson(results), null, 2)}\n`);
+      else io.stdout(`${resultsMarkdown(results, settings, command)}`);
+      io.stderr(`descent: wrote ${files.length} files to ${opts.out}\n`);
+    });
+
+  program
     .command('bench')
     .summary('step throughput of the float32 backends against their baselines, measured in one run')
     .description(
@@ -450,6 +503,7 @@ async function raceCommand(opts: RaceCommandOptions, io: CliIO): Promise<void> {
       `Learning rates from apps/cli/src/race-config.ts${RACE_SEARCH.trials > 0 ? ` (found by \`descent race --search\`: a seeded TPE, ${RACE_SEARCH.trials} trials per optimizer and function, seed ${RACE_SEARCH.seed}, ${RACE_SEARCH.steps}-step runs, clip ${RACE_SEARCH.clip ?? 'none'})` : ''}.`,
       `Made with \`pnpm descent race --figures DIR${opts.fn ? ` --fn ${opts.fn.join(',')}` : ''}${opts.optimizers ? ` --optimizers ${opts.optimizers.join(',')}` : ''}${opts.steps !== DEFAULT_STEPS ? ` --steps ${opts.steps}` : ''}${opts.backend !== 'reference' ? ` --backend ${opts.backend}` : ''}${clip === undefined ? ' --no-clip' : clip !== RACE_CLIP ? ` --clip ${clip}` : ''}${opts.size !== 300 ? ` --size ${opts.size}` : ''}${opts.frames !== 60 ? ` --frames ${opts.frames}` : ''}\`.`,
     ];
+    const { writeGallery } = await import('./gallery.js'); // the canvas loads only for --figures
     let gallery;
     try {
       gallery = await writeGallery(opts.figures, results, { size: opts.size, frames: opts.frames, description, onFile: (d, t, f) => bar.update(d, t, f) });

@@ -1,5 +1,4 @@
-import { constants } from 'node:fs';
-import { access, mkdir, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { testFunctions, type TestFunction } from '@descent/core';
 import { computeLandscape, formatValue, overviewGreys, type Domain, type Landscape, type Point, type Surface, type Trajectory } from '@descent/figures';
@@ -35,15 +34,6 @@ export interface Gallery {
   readonly files: ReadonlyArray<{ readonly name: string; readonly bytes: number }>;
 }
 
-/** Refuses a directory that cannot be created or written, before any race runs. */
-export async function checkWritableDir(dir: string): Promise<void> {
-  try {
-    await mkdir(dir, { recursive: true });
-    await access(dir, constants.W_OK);
-  } catch (err) {
-    throw new InputError(`race --figures: cannot write to ${JSON.stringify(dir)}: ${(err as Error).message}`);
-  }
-}
 
 /** The figures' view of a test function. The plot shows the function's domain with a 3% margin, so that a start on its edge (Rosenbrock's) is not cut in half. */
 export function surfaceOf(fn: TestFunction): Surface {

@@ -3,6 +3,7 @@ import { clipGradNorm, createReference, definitions, type OptimizerSpec, type Te
 import {
   PATH_COLORS,
   computeLandscape,
+  drawLineChart,
   drawLandscape,
   drawMinima,
   drawPath,
@@ -12,7 +13,6 @@ import {
   type Point,
   type View,
 } from '@descent/figures';
-import { drawChart } from './chart.js';
 import { BACKEND_LABELS, PLAYGROUND_BACKENDS, backendAvailable, openRunner, type PlaygroundBackend, type Runner } from './engine.js';
 import { optionsForm, type OptionsForm } from './forms.js';
 import { DEFAULT_STATE, fromHash, toHash, type PlaygroundState, type Racer } from './permalink.js';
@@ -397,6 +397,11 @@ async function train(): Promise<void> {
     }
   }
   ui.trainRun.disabled = false;
+}
+
+/** A chart on one of the page's canvases. */
+function drawChart(canvas: HTMLCanvasElement, series: Parameters<typeof drawLineChart>[3], options: Parameters<typeof drawLineChart>[4]): void {
+  drawLineChart(canvas.getContext('2d')!, canvas.width, canvas.height, series, options);
 }
 
 /** What the tests read: every lane's path, and the gradients fed to it, step by step. */

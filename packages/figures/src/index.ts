@@ -12,3 +12,4 @@ export * from './view.js';
 export * from './draw.js';
 export * from './figure.js';
 export * from './format.js';
+export * from './chart.js';

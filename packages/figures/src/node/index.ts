@@ -9,6 +9,7 @@ import {
   overviewLayout,
   trajectoryLayout,
 } from '../figure.js';
+import { drawLineChart, type ChartOptions, type Series } from '../chart.js';
 import type { Landscape } from '../landscape.js';
 import type { Context2D, Trajectory } from '../types.js';
 import type { Gifenc } from './gifenc.js';
@@ -111,5 +112,12 @@ export function overviewPng(landscape: Landscape, trajectories: readonly Traject
   const layout = overviewLayout(landscape, trajectories.length, size);
   const { canvas: c, ctx } = canvas(layout.width, layout.height);
   drawOverview(ctx, layout, landscape, trajectories, title);
+  return c.toBuffer('image/png');
+}
+
+/** A line chart (see `drawLineChart`) as a PNG. */
+export function lineChartPng(series: readonly Series[], options: ChartOptions, width = 640, height = 360): Buffer {
+  const { canvas: c, ctx } = canvas(width, height);
+  drawLineChart(ctx, width, height, series, options);
   return c.toBuffer('image/png');
 }

@@ -1,9 +1,11 @@
 import { scaleLinear, scaleLog } from 'd3-scale';
 import { line } from 'd3-shape';
+import type { Context2D } from './types.js';
 
 /**
- * A line chart of several series on a canvas (d3-scale for the axes, d3-shape's line generator drawing straight
- * into the 2-D context): loss against step, one colour per optimizer.
+ * A line chart of several series on a {@link Context2D} (d3-scale for the axes, d3-shape's line generator drawing
+ * straight into the context): loss against step, one colour per optimizer. The playground draws it live; the CLI
+ * writes it as PNG (`lineChartPng` in `@descent/figures/node`).
  *
  * @packageDocumentation
  */
@@ -15,20 +17,28 @@ export interface Series {
   readonly values: readonly number[];
 }
 
-/** Draws `series` (y on a log scale when `log`) with axes, ticks and a title. */
-export function drawChart(canvas: HTMLCanvasElement, series: readonly Series[], options: { title: string; log?: boolean; xLabel?: string }): void {
-  const ctx = canvas.getContext('2d')!;
-  const { width, height } = canvas;
+/** How a chart is drawn. */
+export interface ChartOptions {
+  readonly title: string;
+  /** y on a logarithmic scale (non-positive values are left out). */
+  readonly log?: boolean;
+  readonly xLabel?: string;
+  /** x of each value: `values[i]` is drawn at `x[i]`; default its index. */
+  readonly x?: readonly number[];
+}
+
+/** Draws `series` on a `width` × `height` chart at the context's origin, with axes, ticks and a title. */
+export function drawLineChart(ctx: Context2D, width: number, height: number, series: readonly Series[], options: ChartOptions): void {
   const margin = { left: 56, right: 12, top: 26, bottom: 30 };
-  ctx.clearRect(0, 0, width, height);
   ctx.fillStyle = '#ffffff';
   ctx.fillRect(0, 0, width, height);
   ctx.fillStyle = '#20232a';
-  ctx.font = 'bold 13px system-ui, sans-serif';
+  ctx.font = 'bold 13px "DejaVu Sans", system-ui, sans-serif';
   ctx.textAlign = 'left';
   ctx.textBaseline = 'alphabetic';
   ctx.fillText(options.title, margin.left, 17);
   const n = Math.max(2, ...series.map((s) => s.values.length));
+  const xs = options.x ?? Array.from({ length: n }, (_, i) => i);
   const finite = series.flatMap((s) => s.values.filter((v) => Number.isFinite(v) && (!options.log || v > 0)));
   if (finite.length === 0) return;
   let lo = Math.min(...finite);
@@ -40,11 +50,11 @@ export function drawChart(canvas: HTMLCanvasElement, series: readonly Series[], 
     lo -= 1;
     hi += 1;
   }
-  const x = scaleLinear().domain([0, n - 1]).range([margin.left, width - margin.right]);
+  const x = scaleLinear().domain([xs[0] ?? 0, xs[xs.length - 1] ?? n - 1]).range([margin.left, width - margin.right]);
   const y = (options.log ? scaleLog() : scaleLinear()).domain([lo, hi]).range([height - margin.bottom, margin.top]).nice();
   ctx.strokeStyle = '#c9ccd1';
   ctx.lineWidth = 1;
-  ctx.font = '11px system-ui, sans-serif';
+  ctx.font = '11px "DejaVu Sans", system-ui, sans-serif';
   ctx.fillStyle = '#555a63';
   ctx.textAlign = 'right';
   ctx.textBaseline = 'middle';
@@ -61,11 +71,13 @@ export function drawChart(canvas: HTMLCanvasElement, series: readonly Series[], 
   ctx.textBaseline = 'top';
   for (const t of x.ticks(5)) ctx.fillText(String(t), x(t), height - margin.bottom + 6);
   if (options.xLabel) ctx.fillText(options.xLabel, (margin.left + width - margin.right) / 2, height - 14);
-  const draw = line<number>()
+  const lineOf = line<number>();
+  // d3-shape draws into anything with moveTo/lineTo (its type names the DOM's context).
+  const draw = lineOf
     .defined((v) => Number.isFinite(v) && (!options.log || v > 0))
-    .x((_, i) => x(i))
+    .x((_, i) => x(xs[i] ?? i))
     .y((v) => y(Math.max(v, lo)))
-    .context(ctx);
+    .context(ctx as unknown as Parameters<typeof lineOf.context>[0]);
   ctx.lineWidth = 1.75;
   for (const s of series) {
     ctx.strokeStyle = s.color;

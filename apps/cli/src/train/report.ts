@@ -1,0 +1,78 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { PATH_COLORS, formatValue } from '@descent/figures';
+import { lineChartPng } from '@descent/figures/node';
+import type { TrainResult, TrainSettings } from './train.js';
+
+/**
+ * What `descent train fashion-mnist` leaves in its output folder: results.json, RESULTS.md (our
+ * batches-to-threshold table beside the seeds' numbers, with time per batch) and the curves as PNG (train loss and
+ * test accuracy against batch, one pair per optimizer and one overlay of each).
+ *
+ * @packageDocumentation
+ */
+
+/** The seeds' table (000 and 001_3b444f86272d3540.txt): batches to train loss ≈ 0.1 / to test accuracy ≥ 0.9. */
+export const SEED_TABLE: Readonly<Record<string, readonly [string, string]>> = {
+  adagrad: ['>6000', '—'],
+  rmsprop: ['~5000', '~2000'],
+  adadelta: ['>6000', '~3000'],
+  adam: ['~3500', '~900'],
+  adamax: ['~6000', '~1500'],
+  nadam: ['~2900', '~900'],
+  lamb: ['~4000', '~1000'],
+  shampoo: ['~6000', '~1200'],
+  lion: ['~3500', '~700'],
+  muon: ['<2000', '~500'],
+  rprop: ['does not converge', '—'],
+};
+
+/** `--json`'s shape. */
+export function resultsJson(results: readonly TrainResult[]): { results: Array<Omit<TrainResult, 'curve'>> } {
+  return { results: results.map(({ curve: _curve, ...r }) => r) };
+}
+
+/** RESULTS.md. */
+export function resultsMarkdown(results: readonly TrainResult[], s: TrainSettings, command: string): string {
+  const cell = (v: number | null) => (v === null ? '—' : String(v));
+  const lines = [
+    '# Fashion-MNIST: batches to train loss 0.1 and to test accuracy 0.9, per optimizer',
+    '',
+    `Made with \`${command}\`: ${s.batches} batches of 64 per optimizer from the same seeded initial weights (seed ${s.seed}), the CNN conv 3×3×32 → max-pool → conv 3×3×64 → max-pool → dense 128 → dense 10, TF.js wasm with descent's Conv2DBackpropFilter, each optimizer through \`descentOptimizer\` with its default options (not tuned), \`tf.train.adam\` as the baseline. Every ${s.evalEvery} batches: the mean training loss since the previous point and the accuracy on the first ${s.evalSize} test images; a threshold counts at the first point that reaches it.`,
+    '',
+    '| optimizer | batches to loss ≤ 0.1 | seeds | batches to acc ≥ 0.9 | seeds | final train loss | test accuracy | ms per batch |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...results.map((r) => {
+      const seed = SEED_TABLE[r.optimizer] ?? ['', ''];
+      return `| ${r.optimizer}${r.partial ? ' (partial)' : ''} | ${cell(r.batchesToLoss01)} | ${seed[0]} | ${cell(r.batchesToAcc09)} | ${seed[1]} | ${formatValue(r.finalTrainLoss)} | ${formatValue(r.testAccuracy)} | ${Math.round(r.msPerBatch)} |`;
+    }),
+    '',
+    '![train loss](loss.png)',
+    '',
+    '![test accuracy](accuracy.png)',
+    '',
+  ];
+  return lines.join('\n');
+}
+
+/** Writes results.json, RESULTS.md and the curves into `out`; returns the files written. */
+export function writeReport(out: string, results: readonly TrainResult[], s: TrainSettings, command: string): string[] {
+  const files: Array<[string, string | Buffer]> = [
+    ['results.json', `${JSON.stringify({ ...resultsJson(results), curves: Object.fromEntries(results.map((r) => [r.optimizer, r.curve])) }, null, 2)}\n`],
+    ['RESULTS.md', resultsMarkdown(results, s, command)],
+  ];
+  const series = (key: 'loss' | 'accuracy') =>
+    results.map((r, k) => ({ label: r.optimizer, color: PATH_COLORS[k % PATH_COLORS.length] as string, values: r.curve.map((p) => p[key]) }));
+  const x = results[0]?.curve.map((p) => p.batch);
+  const opts = (title: string, log: boolean) => ({ title, log, xLabel: 'batch', ...(x ? { x } : {}) });
+  files.push(['loss.png', lineChartPng(series('loss'), opts('train loss (mean since the previous point), every optimizer', true))]);
+  files.push(['accuracy.png', lineChartPng(series('accuracy'), opts('test accuracy, every optimizer', false))]);
+  results.forEach((r, k) => {
+    const color = PATH_COLORS[k % PATH_COLORS.length] as string;
+    const rx = { xLabel: 'batch', x: r.curve.map((p) => p.batch) };
+    files.push([`${r.optimizer}_loss.png`, lineChartPng([{ label: r.optimizer, color, values: r.curve.map((p) => p.loss) }], { title: `${r.optimizer}: train loss`, log: true, ...rx })]);
+    files.push([`${r.optimizer}_accuracy.png`, lineChartPng([{ label: r.optimizer, color, values: r.curve.map((p) => p.accuracy) }], { title: `${r.optimizer}: test accuracy`, ...rx })]);
+  });
+  for (const [name, data] of files) writeFileSync(join(out, name), data);
+  return files.map(([name]) => name);
+}
