@@ -13,6 +13,7 @@ import { larsKernel } from './lars.js';
 import { lionKernel } from './lion.js';
 import { muonWithAuxAdamKernel } from './muon-with-aux-adam.js';
 import { muonKernel } from './muon.js';
+import { muonTorchKernel } from './muon-torch.js';
 import { nadamKernel } from './nadam.js';
 import { nagKernel } from './nag.js';
 import { radamKernel } from './radam.js';
@@ -46,6 +47,7 @@ export const kernels: Readonly<Record<string, GpujsKernel<any>>> = {
   muonWithAuxAdam: muonWithAuxAdamKernel,
   shampoo: shampooKernel,
   adafactor: adafactorKernel,
+  muonTorch: muonTorchKernel,
 };
 
 /** Optimizers of core's registry this backend does not implement yet, with the reason (none at the moment). */

@@ -1,4 +1,4 @@
-import { muonLrScale, muonMatrixShape, type MuonOptions, type Work } from '@descent/core';
+import { muonLrScale, muonMatrixShape, type MuonOptions, type NewtonSchulzNormalization, type Work } from '@descent/core';
 import { elementwise, type GpujsKernel, type GpujsKernelContext } from '../kernel.js';
 import { newtonSchulzDevice } from '../linalg.js';
 
@@ -12,7 +12,11 @@ export function lerpSource(start: string, end: string, w: number, weight: string
  * U = lerp(g, B, β) (or B) into the temporary `update`, then Newton–Schulz on U. Returns the buffer holding
  * NS(U) in the parameter's layout, and the shape scale s.
  */
-export function* muonUpdateDevice(ctx: GpujsKernelContext<unknown>, o: MuonOptions): Work<{ orthogonal: string; scale: number }> {
+export function* muonUpdateDevice(
+  ctx: GpujsKernelContext<unknown>,
+  o: MuonOptions,
+  normalize: NewtonSchulzNormalization = 'add',
+): Work<{ orthogonal: string; scale: number }> {
   const beta = o.momentum;
   const values: Record<string, number> = { w: 1 - beta, wComplement: 1 - (1 - beta) };
   const body = [`momentumBuffer = ${lerpSource('momentumBuffer', 'g', 1 - beta, 'w', 'wComplement')};`];
@@ -32,7 +36,7 @@ export function* muonUpdateDevice(ctx: GpujsKernelContext<unknown>, o: MuonOptio
     values,
   );
   const [rows, cols] = muonMatrixShape(ctx.shape);
-  const orthogonal = yield* newtonSchulzDevice(ctx, 'update', rows, cols, { coefficients: [o.nsA, o.nsB, o.nsC], steps: o.nsSteps, eps: o.nsEps });
+  const orthogonal = yield* newtonSchulzDevice(ctx, 'update', rows, cols, { coefficients: [o.nsA, o.nsB, o.nsC], steps: o.nsSteps, eps: o.nsEps, normalize });
   return { orthogonal, scale: muonLrScale(rows, cols, o.adjustLr) };
 }
 

@@ -12,6 +12,7 @@ import { larsKernel } from './lars.js';
 import { lionKernel } from './lion.js';
 import { muonWithAuxAdamKernel } from './muon-with-aux-adam.js';
 import { muonKernel } from './muon.js';
+import { muonTorchKernel } from './muon-torch.js';
 import { nadamKernel } from './nadam.js';
 import { nagKernel } from './nag.js';
 import { radamKernel } from './radam.js';
@@ -45,4 +46,5 @@ export const kernels: Readonly<Record<string, TfjsKernel<any>>> = {
   muonWithAuxAdam: muonWithAuxAdamKernel,
   shampoo: shampooKernel,
   adafactor: adafactorKernel,
+  muonTorch: muonTorchKernel,
 };
