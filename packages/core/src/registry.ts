@@ -20,6 +20,7 @@ import { adabeliefDefinition } from './optimizers/adabelief.js';
 import { muonDefinition } from './optimizers/muon.js';
 import { muonWithAuxAdamDefinition } from './optimizers/muon-with-aux-adam.js';
 import { muonTorchDefinition } from './optimizers/muon-torch.js';
+import { sm3Definition } from './optimizers/sm3.js';
 import { shampooDefinition } from './optimizers/shampoo.js';
 import { adafactorDefinition } from './optimizers/adafactor.js';
 
@@ -56,6 +57,7 @@ const list: readonly AnyDefinition[] = [
   shampooDefinition,
   adafactorDefinition,
   muonTorchDefinition,
+  sm3Definition,
 ];
 
 /** All optimizer definitions, by name, in a stable order. */

@@ -18,5 +18,6 @@ export * from './adabelief.js';
 export * from './muon.js';
 export * from './muon-with-aux-adam.js';
 export * from './muon-torch.js';
+export * from './sm3.js';
 export * from './shampoo.js';
 export * from './adafactor.js';
