@@ -89,6 +89,7 @@ export const optionOverrides: Readonly<Record<string, Readonly<Record<string, Ar
   muonWithAuxAdam: { nsSteps: fc.integer({ min: 1, max: 6 }), nsEps: logUniform(1e-9, 1e-5) },
   muonTorch: { nsSteps: fc.integer({ min: 1, max: 6 }), eps: logUniform(1e-9, 1e-5) },
   adabelief: { eps: logUniform(1e-18, 1e-8) },
+  sm3: { eps: logUniform(1e-30, 1e-8) },
 };
 
 /** Options drawn together (Newton–Schulz coefficients: Keller Jordan's quintic or the classic cubic). */

@@ -14,6 +14,7 @@ import { lionKernel } from './lion.js';
 import { muonWithAuxAdamKernel } from './muon-with-aux-adam.js';
 import { muonKernel } from './muon.js';
 import { muonTorchKernel } from './muon-torch.js';
+import { sm3Kernel } from './sm3.js';
 import { nadamKernel } from './nadam.js';
 import { nagKernel } from './nag.js';
 import { radamKernel } from './radam.js';
@@ -48,6 +49,7 @@ export const kernels: Readonly<Record<string, GpujsKernel<any>>> = {
   shampoo: shampooKernel,
   adafactor: adafactorKernel,
   muonTorch: muonTorchKernel,
+  sm3: sm3Kernel,
 };
 
 /** Optimizers of core's registry this backend does not implement yet, with the reason (none at the moment). */

@@ -13,6 +13,7 @@ import { lionKernel } from './lion.js';
 import { muonWithAuxAdamKernel } from './muon-with-aux-adam.js';
 import { muonKernel } from './muon.js';
 import { muonTorchKernel } from './muon-torch.js';
+import { sm3Kernel } from './sm3.js';
 import { nadamKernel } from './nadam.js';
 import { nagKernel } from './nag.js';
 import { radamKernel } from './radam.js';
@@ -47,4 +48,5 @@ export const kernels: Readonly<Record<string, TfjsKernel<any>>> = {
   shampoo: shampooKernel,
   adafactor: adafactorKernel,
   muonTorch: muonTorchKernel,
+  sm3: sm3Kernel,
 };

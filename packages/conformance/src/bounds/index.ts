@@ -12,6 +12,7 @@ import { lionBound } from './lion.js';
 import { muonWithAuxAdamBound } from './muon-with-aux-adam.js';
 import { muonBound } from './muon.js';
 import { muonTorchBound } from './muon-torch.js';
+import { sm3Bound } from './sm3.js';
 import { nadamBound } from './nadam.js';
 import { nagBound, nagPointBound } from './nag.js';
 import { radamBound } from './radam.js';
@@ -55,6 +56,7 @@ export const boundFunctions: Readonly<Record<string, BoundFunction<any>>> = {
   shampoo: shampooBound,
   adafactor: adafactorBound,
   muonTorch: muonTorchBound,
+  sm3: sm3Bound,
 };
 
 /**
