@@ -11,7 +11,7 @@ import { BoundBuilder, at, type BoundFunction, type TensorBound } from './tensor
 export const sm3Bound: BoundFunction<Sm3Options> = ({ ar, options: o, shape, param, grad, slots }) => {
   const { lr, momentum, beta, eps } = o;
   const size = param.v.length;
-  if (size === 0) return { param: new BoundBuilder(0).build(param.extra, param.note), slots: {}, scalars: {} };
+  if (size === 0) return { param, slots: { ...slots }, scalars: {} };
   const r = shape.length;
   const accIn: TensorBound[] = (r === 0 ? [0] : shape.map((_, i) => i)).map((i) => slots[`accumulator${i}`]!);
   const strides = new Array<number>(r).fill(1);
@@ -31,7 +31,8 @@ export const sm3Bound: BoundFunction<Sm3Options> = ({ ar, options: o, shape, par
     const g = at(grad, k);
     nu.push(ar.add(v, ar.mul(ar.mul(cOneMinusBeta, g), g)));
   }
-  const outSlots: Record<string, TensorBound> = {};
+  // A 0-D parameter's accumulator is never written (upstream's loop over dimensions is empty).
+  const outSlots: Record<string, TensorBound> = r === 0 ? { accumulator0: accIn[0]! } : {};
   for (let i = 0; i < r; i++) {
     const n = shape[i] as number;
     const maxima: (Tracked | undefined)[] = new Array<Tracked | undefined>(n).fill(undefined);
@@ -55,6 +56,6 @@ export const sm3Bound: BoundFunction<Sm3Options> = ({ ar, options: o, shape, par
     }
     theta.set(k, ar.add(at(param, k), ar.mul(cNegLr, u)));
   }
-  if (momentum > 0) outSlots.momentumBuffer = m.build();
+  outSlots.momentumBuffer = momentum > 0 ? m.build() : slots.momentumBuffer!; // unchanged without momentum
   return { param: theta.build(), slots: outSlots, scalars: {} };
 };
