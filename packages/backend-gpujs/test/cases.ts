@@ -140,6 +140,18 @@ export const cases: readonly Case[] = [
     options: [{ lr: 0.02, adamLr: 0.01 }, { lr: 0.02, adamLr: 0.01, adamWeightDecay: 0.1, weightDecay: 0.1, adamBetas: [0.8, 0.9] }],
     groups: [{ params: ['head'], options: { use: 'adam' } }],
   },
+  {
+    name: 'muonTorch',
+    kind: 'matrix',
+    shapes: { w: [6, 10], tall: [10, 6] },
+    options: [{ lr: 0.02 }, { lr: 0.02, nesterov: false, weightDecay: 0.2, momentum: 0.4, adjustLrFn: 'matchRmsAdamw', nsSteps: 3 }],
+  },
+  {
+    name: 'sm3',
+    kind: 'tensor',
+    shapes: { w: [7, 9], b: [5], conv: [2, 3, 5], s: [] },
+    options: [{}, { lr: 0.05, momentum: 0.9 }, { lr: 0.05, beta: 0.9, momentum: 0.5, eps: 1e-3 }],
+  },
 ];
 
 /** Default shapes: a matrix whose size is not a multiple of 4 (SIMD tails) and a vector. */
