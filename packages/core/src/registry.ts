@@ -21,6 +21,7 @@ import { muonDefinition } from './optimizers/muon.js';
 import { muonWithAuxAdamDefinition } from './optimizers/muon-with-aux-adam.js';
 import { muonTorchDefinition } from './optimizers/muon-torch.js';
 import { sm3Definition } from './optimizers/sm3.js';
+import { amosDefinition } from './optimizers/amos.js';
 import { shampooDefinition } from './optimizers/shampoo.js';
 import { adafactorDefinition } from './optimizers/adafactor.js';
 
@@ -58,6 +59,7 @@ const list: readonly AnyDefinition[] = [
   adafactorDefinition,
   muonTorchDefinition,
   sm3Definition,
+  amosDefinition,
 ];
 
 /** All optimizer definitions, by name, in a stable order. */

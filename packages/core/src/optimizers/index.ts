@@ -19,5 +19,6 @@ export * from './muon.js';
 export * from './muon-with-aux-adam.js';
 export * from './muon-torch.js';
 export * from './sm3.js';
+export * from './amos.js';
 export * from './shampoo.js';
 export * from './adafactor.js';
