@@ -199,6 +199,11 @@ export function shapeArbitrary(name: string): fc.Arbitrary<readonly number[]> {
       { arbitrary: cube, weight: 2 },
     );
   }
+  if (name === 'amos') {
+    // Amos refuses 0-D parameters (its scale is undefined there).
+    const oneNot0D = fc.constantFrom([1], [1, 1]);
+    return fc.oneof({ arbitrary: empty, weight: 1 }, { arbitrary: oneNot0D, weight: 1 }, { arbitrary: vector, weight: 4 }, { arbitrary: matrix, weight: 3 }, { arbitrary: cube, weight: 1 });
+  }
   if (name === 'muonTorch') {
     // torch.optim.Muon takes 2-D parameters only.
     return fc.oneof({ arbitrary: fc.constantFrom([0, 3], [2, 0], [1, 1]), weight: 2 }, { arbitrary: fc.tuple(dim(6), dim(6)).map(([a, b]) => [a, b]), weight: 8 });

@@ -14,6 +14,7 @@ import { muonWithAuxAdamKernel } from './muon-with-aux-adam.js';
 import { muonKernel } from './muon.js';
 import { muonTorchKernel } from './muon-torch.js';
 import { sm3Kernel } from './sm3.js';
+import { amosKernel } from './amos.js';
 import { nadamKernel } from './nadam.js';
 import { nagKernel } from './nag.js';
 import { radamKernel } from './radam.js';
@@ -49,4 +50,5 @@ export const kernels: Readonly<Record<string, TfjsKernel<any>>> = {
   adafactor: adafactorKernel,
   muonTorch: muonTorchKernel,
   sm3: sm3Kernel,
+  amos: amosKernel,
 };

@@ -13,6 +13,7 @@ import { muonWithAuxAdamBound } from './muon-with-aux-adam.js';
 import { muonBound } from './muon.js';
 import { muonTorchBound } from './muon-torch.js';
 import { sm3Bound } from './sm3.js';
+import { amosBound } from './amos.js';
 import { nadamBound } from './nadam.js';
 import { nagBound, nagPointBound } from './nag.js';
 import { radamBound } from './radam.js';
@@ -57,6 +58,7 @@ export const boundFunctions: Readonly<Record<string, BoundFunction<any>>> = {
   adafactor: adafactorBound,
   muonTorch: muonTorchBound,
   sm3: sm3Bound,
+  amos: amosBound,
 };
 
 /**
