@@ -194,6 +194,8 @@ const CASES: Case[] = [
   { label: 'muonTorch plain momentum, decay, matchRmsAdamw', name: 'muonTorch', options: { lr: 0.05, nesterov: false, weightDecay: 0.2, adjustLrFn: 'matchRmsAdamw' }, shapes: [[3, 4], [5, 2]], k: muonK },
   { label: 'sm3', name: 'sm3', options: { lr: 0.05 } },
   { label: 'sm3 momentum, beta, eps', name: 'sm3', options: { lr: 0.05, momentum: 0.9, beta: 0.9, eps: 1e-3 } },
+  { label: 'amos', name: 'amos', options: { lr: 0.05 } },
+  { label: 'amos momentum, extraL2, maximize', name: 'amos', options: { lr: 0.1, beta: 0.9, momentum: 0.9, extraL2: 0.01, maximize: true } },
 ];
 
 function shapesFor(c: Case, spec: OptimizerSpec): number[][] {
