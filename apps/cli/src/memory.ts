@@ -260,7 +260,7 @@ export function estimateMemory(settings: MemorySettings): MemoryReport {
     const o = createSpec(c.name, c.options).options as Record<string, unknown>;
     let optimizerFlops: number | null = null;
     let flopsNote: string | undefined;
-    if (c.name === 'muon' || (c.name === 'muonWithAuxAdam' && o.use !== 'adam')) {
+    if (c.name === 'muon' || c.name === 'muonTorch' || (c.name === 'muonWithAuxAdam' && o.use !== 'adam')) {
       optimizerFlops = matrices * newtonSchulzFlops(rows, cols, o.nsSteps as number);
       flopsNote = `Newton–Schulz, ${o.nsSteps as number} steps`;
     } else if (c.name === 'shampoo') {

@@ -61,6 +61,7 @@ export function rateOption(optimizer: string): string {
  */
 export const RACE_SHAPES: Readonly<Record<string, readonly number[]>> = {
   muon: [1, 2],
+  muonTorch: [1, 2],
 };
 
 /** The parameter shape `optimizer` races with on a function of `dimension` coordinates. */

@@ -123,11 +123,12 @@ export function* newtonSchulzDevice(
   source: string,
   rows: number,
   cols: number,
-  o: { readonly coefficients: readonly [number, number, number]; readonly steps: number; readonly eps: number },
+  o: { readonly coefficients: readonly [number, number, number]; readonly steps: number; readonly eps: number; readonly normalize?: 'add' | 'clamp' },
 ): Work<string> {
   const tall = rows > cols;
   const [r, c] = tall ? [cols, rows] : [rows, cols];
-  const denominator = Math.sqrt(yield* ctx.sumSquares(source)) + o.eps;
+  const norm = Math.sqrt(yield* ctx.sumSquares(source));
+  const denominator = o.normalize === 'clamp' ? Math.max(norm, o.eps) : norm + o.eps; // PyTorch's max(‖G‖_F, ε), or Keller's ‖G‖_F + ε
   ctx.run(normalizedProgram(source, rows, cols, 'nsX'), { denominator });
   const [a, b, cc] = o.coefficients;
   for (let j = 0; j < o.steps; j++) {

@@ -151,6 +151,24 @@ export const cases: readonly Case[] = [
     ],
     groups: [{ params: ['head'], options: { use: 'adam' } }],
   },
+  {
+    name: 'muonTorch',
+    kind: 'matrix',
+    shapes: { w: [6, 10], tall: [10, 6] },
+    options: [{ lr: 0.02 }, { lr: 0.02, nesterov: false, weightDecay: 0.2, momentum: 0.4, adjustLrFn: 'matchRmsAdamw', nsSteps: 3 }],
+  },
+  {
+    name: 'sm3',
+    kind: 'tensor',
+    shapes: { w: [7, 9], b: [5], conv: [2, 3, 5], s: [] },
+    options: [{}, { lr: 0.05, momentum: 0.9 }, { lr: 0.05, beta: 0.9, momentum: 0.5, eps: 1e-3 }],
+  },
+  {
+    name: 'amos',
+    kind: 'tensor',
+    shapes: { w: [7, 9], b: [5], conv: [2, 3, 5] },
+    options: [{ lr: 0.05 }, { lr: 0.1, beta: 0.9, momentum: 0.9, extraL2: 0.01, maximize: true }, { lr: 0.05, cCoef: 1, dCoef: 0.5, eps: 1e-3 }],
+  },
 ];
 
 /** Default shapes: a matrix whose size is not a multiple of 4 (SIMD tails) and a vector. */

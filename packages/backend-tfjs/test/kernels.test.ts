@@ -194,6 +194,12 @@ const CASES: Case[] = [
   { label: 'shampoo newtonSchulz, default epsilon, paper', name: 'shampoo', options: { lr: 0.05, inverseRoot: 'newtonSchulz', exponent: 'paper' }, k: shampooK },
   { label: 'adafactor', name: 'adafactor', options: { lr: 0.05 } },
   { label: 'adafactor decay, d, maximize', name: 'adafactor', options: { lr: 0.05, weightDecay: 0.5, d: 1.5, maximize: true, beta2Decay: -0.5 } },
+  { label: 'muonTorch', name: 'muonTorch', options: { lr: 0.05 }, shapes: [[3, 4], [5, 2]], k: muonK },
+  { label: 'muonTorch plain momentum, decay, matchRmsAdamw', name: 'muonTorch', options: { lr: 0.05, nesterov: false, weightDecay: 0.2, adjustLrFn: 'matchRmsAdamw' }, shapes: [[3, 4], [5, 2]], k: muonK },
+  { label: 'sm3', name: 'sm3', options: { lr: 0.05 } },
+  { label: 'sm3 momentum, beta, eps', name: 'sm3', options: { lr: 0.05, momentum: 0.9, beta: 0.9, eps: 1e-3 } },
+  { label: 'amos', name: 'amos', options: { lr: 0.05 } },
+  { label: 'amos momentum, extraL2, maximize', name: 'amos', options: { lr: 0.1, beta: 0.9, momentum: 0.9, extraL2: 0.01, maximize: true } },
 ];
 
 function shapesFor(c: Case, spec: OptimizerSpec): number[][] {

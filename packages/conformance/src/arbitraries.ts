@@ -88,13 +88,16 @@ export const optionOverrides: Readonly<Record<string, Readonly<Record<string, Ar
   },
   muon: { nsSteps: fc.integer({ min: 1, max: 6 }), nsEps: logUniform(1e-9, 1e-5) },
   muonWithAuxAdam: { nsSteps: fc.integer({ min: 1, max: 6 }), nsEps: logUniform(1e-9, 1e-5) },
+  muonTorch: { nsSteps: fc.integer({ min: 1, max: 6 }), eps: logUniform(1e-9, 1e-5) },
   adabelief: { eps: logUniform(1e-18, 1e-8) },
+  sm3: { eps: logUniform(1e-30, 1e-8) },
 };
 
 /** Options drawn together (Newton–Schulz coefficients: Keller Jordan's quintic or the classic cubic). */
 const jointOverrides: Readonly<Record<string, fc.Arbitrary<Record<string, OptionValue>>>> = {
   muon: fc.constantFrom({ nsA: 3.4445, nsB: -4.775, nsC: 2.0315 }, { nsA: 1.5, nsB: -0.5, nsC: 0 }),
   muonWithAuxAdam: fc.constantFrom({ nsA: 3.4445, nsB: -4.775, nsC: 2.0315 }, { nsA: 1.5, nsB: -0.5, nsC: 0 }),
+  muonTorch: fc.constantFrom({ nsA: 3.4445, nsB: -4.775, nsC: 2.0315 }, { nsA: 1.5, nsB: -0.5, nsC: 0 }),
 };
 
 type Interval = Omit<NumberOption, 'type' | 'default' | 'doc'>;
@@ -200,6 +203,15 @@ export function shapeArbitrary(name: string): fc.Arbitrary<readonly number[]> {
       { arbitrary: fc.tuple(dim(6), dim(6)).map(([a, b]) => [a, b]), weight: 6 },
       { arbitrary: cube, weight: 2 },
     );
+  }
+  if (name === 'amos') {
+    // Amos refuses 0-D parameters (its scale is undefined there).
+    const oneNot0D = fc.constantFrom([1], [1, 1]);
+    return fc.oneof({ arbitrary: empty, weight: 1 }, { arbitrary: oneNot0D, weight: 1 }, { arbitrary: vector, weight: 4 }, { arbitrary: matrix, weight: 3 }, { arbitrary: cube, weight: 1 });
+  }
+  if (name === 'muonTorch') {
+    // torch.optim.Muon takes 2-D parameters only.
+    return fc.oneof({ arbitrary: fc.constantFrom([0, 3], [2, 0], [1, 1]), weight: 2 }, { arbitrary: fc.tuple(dim(6), dim(6)).map(([a, b]) => [a, b]), weight: 8 });
   }
   if (def.kind === 'matrix') {
     return fc.oneof({ arbitrary: empty, weight: 1 }, { arbitrary: one, weight: 1 }, { arbitrary: vector, weight: 2 }, { arbitrary: matrix, weight: 4 }, { arbitrary: cube, weight: 2 });

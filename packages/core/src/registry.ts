@@ -19,6 +19,9 @@ import { adamAtan2Definition } from './optimizers/adam-atan2.js';
 import { adabeliefDefinition } from './optimizers/adabelief.js';
 import { muonDefinition } from './optimizers/muon.js';
 import { muonWithAuxAdamDefinition } from './optimizers/muon-with-aux-adam.js';
+import { muonTorchDefinition } from './optimizers/muon-torch.js';
+import { sm3Definition } from './optimizers/sm3.js';
+import { amosDefinition } from './optimizers/amos.js';
 import { shampooDefinition } from './optimizers/shampoo.js';
 import { adafactorDefinition } from './optimizers/adafactor.js';
 
@@ -54,6 +57,9 @@ const list: readonly AnyDefinition[] = [
   muonWithAuxAdamDefinition,
   shampooDefinition,
   adafactorDefinition,
+  muonTorchDefinition,
+  sm3Definition,
+  amosDefinition,
 ];
 
 /** All optimizer definitions, by name, in a stable order. */

@@ -1,4 +1,4 @@
-import { muonLrScale, resolveMatrixView, type MuonOptions, type Work } from '@descent/core';
+import { muonLrScale, resolveMatrixView, type MuonOptions, type NewtonSchulzNormalization, type Work } from '@descent/core';
 import { elementwise, type GpujsKernel, type GpujsKernelContext } from '../kernel.js';
 import { newtonSchulzDevice, permuteProgram } from '../linalg.js';
 
@@ -13,7 +13,11 @@ export function lerpSource(start: string, end: string, w: number, weight: string
  * axes reordered by a gather program when the view is not PyTorch's, and the result put back). Returns the
  * buffer holding NS(U) in the parameter's layout, and the shape scale s.
  */
-export function* muonUpdateDevice(ctx: GpujsKernelContext<unknown>, o: MuonOptions): Work<{ orthogonal: string; scale: number }> {
+export function* muonUpdateDevice(
+  ctx: GpujsKernelContext<unknown>,
+  o: MuonOptions,
+  normalize: NewtonSchulzNormalization = 'add',
+): Work<{ orthogonal: string; scale: number }> {
   const beta = o.momentum;
   const values: Record<string, number> = { w: 1 - beta, wComplement: 1 - (1 - beta) };
   const body = [`momentumBuffer = ${lerpSource('momentumBuffer', 'g', 1 - beta, 'w', 'wComplement')};`];
@@ -36,7 +40,7 @@ export function* muonUpdateDevice(ctx: GpujsKernelContext<unknown>, o: MuonOptio
   const { order, identity, rows, cols } = resolveMatrixView(o.matrixView, ctx.shape);
   if (!identity) ctx.run(permuteProgram('update', ctx.shape, order, 'muonViewed'));
   const source = identity ? 'update' : 'muonViewed';
-  const orthogonal = yield* newtonSchulzDevice(ctx, source, rows, cols, { coefficients: [o.nsA, o.nsB, o.nsC], steps: o.nsSteps, eps: o.nsEps });
+  const orthogonal = yield* newtonSchulzDevice(ctx, source, rows, cols, { coefficients: [o.nsA, o.nsB, o.nsC], steps: o.nsSteps, eps: o.nsEps, normalize });
   if (!identity) ctx.run(permuteProgram(orthogonal, ctx.shape, order, 'muonOrthogonal', true));
   return { orthogonal: identity ? orthogonal : 'muonOrthogonal', scale: muonLrScale(rows, cols, o.adjustLr) };
 }

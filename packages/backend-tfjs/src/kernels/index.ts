@@ -12,6 +12,9 @@ import { larsKernel } from './lars.js';
 import { lionKernel } from './lion.js';
 import { muonWithAuxAdamKernel } from './muon-with-aux-adam.js';
 import { muonKernel } from './muon.js';
+import { muonTorchKernel } from './muon-torch.js';
+import { sm3Kernel } from './sm3.js';
+import { amosKernel } from './amos.js';
 import { nadamKernel } from './nadam.js';
 import { nagKernel } from './nag.js';
 import { radamKernel } from './radam.js';
@@ -45,4 +48,7 @@ export const kernels: Readonly<Record<string, TfjsKernel<any>>> = {
   muonWithAuxAdam: muonWithAuxAdamKernel,
   shampoo: shampooKernel,
   adafactor: adafactorKernel,
+  muonTorch: muonTorchKernel,
+  sm3: sm3Kernel,
+  amos: amosKernel,
 };

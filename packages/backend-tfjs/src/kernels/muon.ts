@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { inversePermutation, muonLrScale, resolveMatrixView, type MuonOptions } from '@descent/core';
+import { inversePermutation, muonLrScale, resolveMatrixView, type MuonOptions, type NewtonSchulzNormalization } from '@descent/core';
 import type { TfjsKernel } from '../kernel.js';
 import { lerpTorch, norm2 } from './common.js';
 
@@ -15,11 +15,17 @@ import { lerpTorch, norm2 } from './common.js';
  * agrees with the Float64 reference to about 10u normwise (measured for matrices up to 16 × 40), far better
  * than the bfloat16 that Keller Jordan's runs these steps in.
  */
-export function newtonSchulzTfjs(g: tf.Tensor2D, coefficients: readonly [number, number, number], steps: number, eps: number): tf.Tensor2D {
+export function newtonSchulzTfjs(
+  g: tf.Tensor2D,
+  coefficients: readonly [number, number, number],
+  steps: number,
+  eps: number,
+  normalize: NewtonSchulzNormalization = 'add',
+): tf.Tensor2D {
   const [a, b, c] = coefficients;
   const tall = (g.shape[0] as number) > (g.shape[1] as number);
   let x: tf.Tensor2D = tall ? tf.transpose(g) : g;
-  x = tf.div(x, tf.add(norm2(x), eps));
+  x = tf.div(x, normalize === 'clamp' ? tf.maximum(norm2(x), eps) : tf.add(norm2(x), eps)); // PyTorch's max(‖G‖_F, ε), or Keller's ‖G‖_F + ε
   for (let j = 0; j < steps; j++) {
     const gram = tf.matMul(x, x, false, true);
     const poly = tf.add(tf.mul(b, gram), tf.mul(c, tf.matMul(gram, gram)));
@@ -34,7 +40,7 @@ export function newtonSchulzTfjs(g: tf.Tensor2D, coefficients: readonly [number,
  * `matrixView` (a transpose in and out when the view is not PyTorch's). The lerp weights 1 − β and β
  * and the shape scale s are host scalars.
  */
-export function muonUpdateTfjs(o: MuonOptions, shape: readonly number[], grad: tf.Tensor, buf: tf.Variable): tf.Tensor {
+export function muonUpdateTfjs(o: MuonOptions, shape: readonly number[], grad: tf.Tensor, buf: tf.Variable, normalize: NewtonSchulzNormalization = 'add'): tf.Tensor {
   const beta = o.momentum;
   buf.assign(lerpTorch(buf, grad, 1 - beta)); // B ← β·B + (1 − β)·g
   const u = o.nesterov ? lerpTorch(grad, buf, beta) : buf; // U = (1 − β)·g + β·B, or B
@@ -42,7 +48,7 @@ export function muonUpdateTfjs(o: MuonOptions, shape: readonly number[], grad: t
   // The view's matrix: U with its axes reordered rows first (a transpose unless the view is PyTorch's).
   const { order, identity, rows, cols } = resolveMatrixView(o.matrixView, shape);
   const viewed = identity ? u : tf.transpose(u, [...order]);
-  const orthogonal = newtonSchulzTfjs(tf.reshape(viewed, [rows, cols]), [o.nsA, o.nsB, o.nsC], o.nsSteps, o.nsEps);
+  const orthogonal = newtonSchulzTfjs(tf.reshape(viewed, [rows, cols]), [o.nsA, o.nsB, o.nsC], o.nsSteps, o.nsEps, normalize);
   const scaled = tf.reshape(tf.mul(orthogonal, muonLrScale(rows, cols, o.adjustLr)), viewed.shape);
   return identity ? scaled : tf.transpose(scaled, inversePermutation(order));
 }

@@ -11,6 +11,9 @@ import { larsBound } from './lars.js';
 import { lionBound } from './lion.js';
 import { muonWithAuxAdamBound } from './muon-with-aux-adam.js';
 import { muonBound } from './muon.js';
+import { muonTorchBound } from './muon-torch.js';
+import { sm3Bound } from './sm3.js';
+import { amosBound } from './amos.js';
 import { nadamBound } from './nadam.js';
 import { nagBound, nagPointBound } from './nag.js';
 import { radamBound } from './radam.js';
@@ -53,6 +56,9 @@ export const boundFunctions: Readonly<Record<string, BoundFunction<any>>> = {
   muonWithAuxAdam: muonWithAuxAdamBound,
   shampoo: shampooBound,
   adafactor: adafactorBound,
+  muonTorch: muonTorchBound,
+  sm3: sm3Bound,
+  amos: amosBound,
 };
 
 /**

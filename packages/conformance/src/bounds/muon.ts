@@ -1,4 +1,4 @@
-import { muonMatrixShape, muonUpdate, type MuonOptions } from '@descent/core';
+import { muonMatrixShape, muonUpdate, type MuonOptions, type NewtonSchulzNormalization } from '@descent/core';
 import type { Arith, Tracked } from './arith.js';
 import { newtonSchulzTolerance } from './newton-schulz.js';
 import { BoundBuilder, at, frobenius, type BoundContext, type BoundResult } from './tensor.js';
@@ -11,7 +11,7 @@ import { BoundBuilder, at, frobenius, type BoundContext, type BoundResult } from
  * θ ← θ(1 − ηλ) − η·O then has an element-wise part (the two products and the subtraction, O taken as exact) and
  * the normwise allowance η·τ·‖O‖_F, added to whatever normwise allowance θ already carried (times 1 − ηλ).
  */
-export function muonBoundPart(ctx: BoundContext<MuonOptions>, ar: Arith): BoundResult {
+export function muonBoundPart(ctx: BoundContext<MuonOptions>, ar: Arith, normalize: NewtonSchulzNormalization = 'add'): BoundResult {
   const { options: o, shape, param, grad, slots, matrixFactor } = ctx;
   const size = param.v.length;
   const beta = o.momentum;
@@ -26,7 +26,7 @@ export function muonBoundPart(ctx: BoundContext<MuonOptions>, ar: Arith): BoundR
   }
   const bufBound = buf.build(bIn.extra, bIn.note);
   // O from core's own function, on copies (it updates the buffer it is given).
-  const update = muonUpdate(o, shape, Float64Array.from(grad.v), Float64Array.from(bIn.v));
+  const update = muonUpdate(o, shape, Float64Array.from(grad.v), Float64Array.from(bIn.v), normalize);
   const [rows, cols] = size === 0 ? [0, 0] : muonMatrixShape(shape, o.matrixView);
   const uValues = Float64Array.from(uTracked, (x) => x.v);
   const uNorm = frobenius(uValues);

@@ -40,9 +40,14 @@ export interface NewtonSchulzOptions {
   readonly steps: number;
   /** ε in X₀ = G / (‖G‖_F + ε). Default 1e-7. */
   readonly eps: number;
+  /** How ε enters: `add` X₀ = G / (‖G‖_F + ε) (Keller Jordan's), `clamp` X₀ = G / max(‖G‖_F, ε) (PyTorch's). Default `add`. */
+  readonly normalize: NewtonSchulzNormalization;
 }
 
-const DEFAULTS: NewtonSchulzOptions = { coefficients: MUON_COEFFICIENTS, steps: 5, eps: 1e-7 };
+/** How ε enters the normalisation before Newton–Schulz: see {@link NewtonSchulzOptions}. */
+export type NewtonSchulzNormalization = 'add' | 'clamp';
+
+const DEFAULTS: NewtonSchulzOptions = { coefficients: MUON_COEFFICIENTS, steps: 5, eps: 1e-7, normalize: 'add' };
 
 /**
  * k Newton–Schulz steps on G (any 2-D view, e.g. a transposed one); returns a fresh dense matrix of G's shape.
@@ -55,11 +60,11 @@ const DEFAULTS: NewtonSchulzOptions = { coefficients: MUON_COEFFICIENTS, steps: 
  * computed on Gᵀ when G has more rows than columns.
  */
 export function newtonSchulz(g: Matrix, options: Partial<NewtonSchulzOptions> = {}): Matrix {
-  const { coefficients, steps, eps } = { ...DEFAULTS, ...options };
+  const { coefficients, steps, eps, normalize } = { ...DEFAULTS, ...options };
   const [a, b, c] = coefficients;
   const tall = (g.shape[0] as number) > (g.shape[1] as number);
   let x = dense(tall ? g.transpose(1, 0) : g);
-  const denominator = frobeniusNorm(x) + eps;
+  const denominator = normalize === 'clamp' ? Math.max(frobeniusNorm(x), eps) : frobeniusNorm(x) + eps;
   for (let i = 0; i < x.data.length; i++) x.data[i] = (x.data[i] as number) / denominator;
   for (let j = 0; j < steps; j++) {
     const gram = matmul(x, x.transpose(1, 0));

@@ -61,7 +61,12 @@ const pyMax = (a: number, b: number): number => (b > a ? b : a);
  * t = 1, so the first step sets R, C, V̂ to the first statistics. The moving averages use PyTorch's `lerp_`
  * rounding. A NaN RMS(θ) or RMS(U) meets Python's `max`, which keeps the first argument (ε₂ or 1), as there.
  *
- * **Order of the factored estimate.** This computes V̂_ij = (R_i / max(mean R, ε₁))·C_j and then
+ * **Order of the factored estimate.** Both forms seed 003 discusses appear in the wild: the precise one takes
+ * the square root last, of the complete estimate, and is PyTorch's (`var_estimate.clamp_(min=eps1 * eps1)
+ * .rsqrt_()` after `row_var @ col_var / row_mean`), so it is this optimizer's only form; fairseq's and
+ * Hugging Face's `_approx_sq_grad` takes two square roots, rsqrt(R_i/mean R)·rsqrt(C_j), and belongs to their
+ * other formulation (ε added to G², relative step, optional β₁), which this optimizer does not follow. This
+ * computes V̂_ij = (R_i / max(mean R, ε₁))·C_j and then
  * U_ij = G_ij / √max(V̂_ij, ε₁²): mathematically PyTorch's (R_i·C_j)/max(mean R, ε₁), clamps included, and
  * equal to it in Float64 up to an ulp or two. Two precision points, after seed 003: (1) take the square root
  * once, last, of the complete estimate — fairseq and Hugging Face compute rsqrt(R_i/mean R)·rsqrt(C_j), two

@@ -17,5 +17,8 @@ export * from './adam-atan2.js';
 export * from './adabelief.js';
 export * from './muon.js';
 export * from './muon-with-aux-adam.js';
+export * from './muon-torch.js';
+export * from './sm3.js';
+export * from './amos.js';
 export * from './shampoo.js';
 export * from './adafactor.js';

@@ -1,7 +1,7 @@
 import { defineOptimizer, makeSpec, type CommonOptions, type OptimizerSpec } from '../definition.js';
 import { lerpTorch, matrix } from '../linalg/matrix.js';
 import { matrixViewProblem, permuteAxes, PYTORCH_VIEW, resolveMatrixView, type MatrixView } from '../linalg/matrix-view.js';
-import { newtonSchulz } from '../linalg/newton-schulz.js';
+import { newtonSchulz, type NewtonSchulzNormalization } from '../linalg/newton-schulz.js';
 import { opt } from '../options.js';
 
 /** How the update of an m × n matrix is scaled: see {@link muonLrScale}. */
@@ -80,8 +80,9 @@ export function muonShapeProblem(shape: readonly number[]): string | undefined {
 /**
  * Keller Jordan's `muon_update` in Float64: updates the momentum buffer in place and returns the scaled,
  * orthogonalized update s·NS(U) (a fresh array, row-major in the parameter's layout). Never writes `grad`.
+ * `normalize` = `clamp` divides by max(‖U‖_F, ε) as `torch.optim.Muon` does (`muonTorch`).
  */
-export function muonUpdate(o: MuonOptions, shape: readonly number[], grad: Float64Array, buf: Float64Array): Float64Array {
+export function muonUpdate(o: MuonOptions, shape: readonly number[], grad: Float64Array, buf: Float64Array, normalize: NewtonSchulzNormalization = 'add'): Float64Array {
   const beta = o.momentum;
   const u = new Float64Array(grad.length);
   for (let i = 0; i < grad.length; i++) {
@@ -94,7 +95,7 @@ export function muonUpdate(o: MuonOptions, shape: readonly number[], grad: Float
   const view = resolveMatrixView(o.matrixView, shape);
   const { rows, cols } = view;
   const viewed = view.identity ? u : permuteAxes(u, shape, view.order);
-  const ns = newtonSchulz(matrix(viewed, rows, cols), { coefficients: [o.nsA, o.nsB, o.nsC], steps: o.nsSteps, eps: o.nsEps }).data;
+  const ns = newtonSchulz(matrix(viewed, rows, cols), { coefficients: [o.nsA, o.nsB, o.nsC], steps: o.nsSteps, eps: o.nsEps, normalize }).data;
   const orthogonal = view.identity ? ns : permuteAxes(ns, shape, view.order, true);
   const s = muonLrScale(rows, cols, o.adjustLr);
   for (let i = 0; i < orthogonal.length; i++) orthogonal[i] = (orthogonal[i] as number) * s;
