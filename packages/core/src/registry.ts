@@ -21,6 +21,8 @@ import { muonDefinition } from './optimizers/muon.js';
 import { muonWithAuxAdamDefinition } from './optimizers/muon-with-aux-adam.js';
 import { shampooDefinition } from './optimizers/shampoo.js';
 import { adafactorDefinition } from './optimizers/adafactor.js';
+import { scheduleFreeSgdDefinition } from './optimizers/schedule-free-sgd.js';
+import { scheduleFreeAdamwDefinition } from './optimizers/schedule-free-adamw.js';
 
 /**
  * Every optimizer core defines, by name. Backends look definitions up here; nothing registers itself as a
@@ -54,6 +56,8 @@ const list: readonly AnyDefinition[] = [
   muonWithAuxAdamDefinition,
   shampooDefinition,
   adafactorDefinition,
+  scheduleFreeSgdDefinition,
+  scheduleFreeAdamwDefinition,
 ];
 
 /** All optimizer definitions, by name, in a stable order. */

@@ -19,3 +19,5 @@ export * from './muon.js';
 export * from './muon-with-aux-adam.js';
 export * from './shampoo.js';
 export * from './adafactor.js';
+export * from './schedule-free-sgd.js';
+export * from './schedule-free-adamw.js';
