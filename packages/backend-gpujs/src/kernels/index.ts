@@ -21,6 +21,8 @@ import { rpropKernel } from './rprop.js';
 import { sgdKernel } from './sgd.js';
 import { shampooKernel } from './shampoo.js';
 import { signsgdKernel } from './signsgd.js';
+import { scheduleFreeSgdKernel } from './schedule-free-sgd.js';
+import { scheduleFreeAdamwKernel } from './schedule-free-adamw.js';
 
 /** Kernels by optimizer name; an optimizer missing here is reported by name as unsupported. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- heterogeneous option types
@@ -46,6 +48,8 @@ export const kernels: Readonly<Record<string, GpujsKernel<any>>> = {
   muonWithAuxAdam: muonWithAuxAdamKernel,
   shampoo: shampooKernel,
   adafactor: adafactorKernel,
+  scheduleFreeSgd: scheduleFreeSgdKernel,
+  scheduleFreeAdamw: scheduleFreeAdamwKernel,
 };
 
 /** Optimizers of core's registry this backend does not implement yet, with the reason (none at the moment). */

@@ -19,6 +19,8 @@ import { rpropBound } from './rprop.js';
 import { sgdBound } from './sgd.js';
 import { shampooBound } from './shampoo.js';
 import { signsgdBound } from './signsgd.js';
+import { scheduleFreeSgdBound } from './schedule-free-sgd.js';
+import { scheduleFreeAdamwBound } from './schedule-free-adamw.js';
 import type { BoundFunction, PointBoundFunction } from './tensor.js';
 
 export * from './arith.js';
@@ -53,6 +55,8 @@ export const boundFunctions: Readonly<Record<string, BoundFunction<any>>> = {
   muonWithAuxAdam: muonWithAuxAdamBound,
   shampoo: shampooBound,
   adafactor: adafactorBound,
+  scheduleFreeSgd: scheduleFreeSgdBound,
+  scheduleFreeAdamw: scheduleFreeAdamwBound,
 };
 
 /**
