@@ -189,6 +189,10 @@ const CASES: Case[] = [
   { label: 'shampoo newtonSchulz', name: 'shampoo', options: { lr: 0.05, inverseRoot: 'newtonSchulz', epsilon: 0.1 }, k: shampooK },
   { label: 'shampoo newtonSchulz, default epsilon, paper', name: 'shampoo', options: { lr: 0.05, inverseRoot: 'newtonSchulz', exponent: 'paper' }, k: shampooK },
   { label: 'adafactor', name: 'adafactor', options: { lr: 0.05 } },
+  { label: 'scheduleFreeSgd', name: 'scheduleFreeSgd', options: { lr: 0.1 } },
+  { label: 'scheduleFreeSgd decay, warmup, r', name: 'scheduleFreeSgd', options: { lr: 0.2, momentum: 0.5, weightDecay: 0.1, warmupSteps: 3, r: 1, weightLrPower: 1 } },
+  { label: 'scheduleFreeAdamw', name: 'scheduleFreeAdamw', options: { lr: 0.05 } },
+  { label: 'scheduleFreeAdamw decay at z, warmup', name: 'scheduleFreeAdamw', options: { lr: 0.05, weightDecay: 0.2, decayAtZ: true, warmupSteps: 2, r: 2, betas: [0.5, 0.9] } },
   { label: 'adafactor decay, d, maximize', name: 'adafactor', options: { lr: 0.05, weightDecay: 0.5, d: 1.5, maximize: true, beta2Decay: -0.5 } },
 ];
 
