@@ -23,6 +23,7 @@ import { shampooDefinition } from './optimizers/shampoo.js';
 import { adafactorDefinition } from './optimizers/adafactor.js';
 import { scheduleFreeSgdDefinition } from './optimizers/schedule-free-sgd.js';
 import { scheduleFreeAdamwDefinition } from './optimizers/schedule-free-adamw.js';
+import { marsDefinition } from './optimizers/mars.js';
 
 /**
  * Every optimizer core defines, by name. Backends look definitions up here; nothing registers itself as a
@@ -58,6 +59,7 @@ const list: readonly AnyDefinition[] = [
   adafactorDefinition,
   scheduleFreeSgdDefinition,
   scheduleFreeAdamwDefinition,
+  marsDefinition,
 ];
 
 /** All optimizer definitions, by name, in a stable order. */

@@ -21,3 +21,4 @@ export * from './shampoo.js';
 export * from './adafactor.js';
 export * from './schedule-free-sgd.js';
 export * from './schedule-free-adamw.js';
+export * from './mars.js';
