@@ -189,6 +189,8 @@ const CASES: Case[] = [
   { label: 'shampoo newtonSchulz', name: 'shampoo', options: { lr: 0.05, inverseRoot: 'newtonSchulz', epsilon: 0.1 }, k: shampooK },
   { label: 'shampoo newtonSchulz, default epsilon, paper', name: 'shampoo', options: { lr: 0.05, inverseRoot: 'newtonSchulz', exponent: 'paper' }, k: shampooK },
   { label: 'adafactor', name: 'adafactor', options: { lr: 0.05 } },
+  { label: 'mars', name: 'mars', options: { lr: 0.01 } },
+  { label: 'mars amsgrad, decay, gamma, optimize1d', name: 'mars', options: { lr: 0.01, gamma: 0.5, weightDecay: 0.1, amsgrad: true, optimize1d: true, eps: 1e-3 } },
   { label: 'scheduleFreeSgd', name: 'scheduleFreeSgd', options: { lr: 0.1 } },
   { label: 'scheduleFreeSgd decay, warmup, r', name: 'scheduleFreeSgd', options: { lr: 0.2, momentum: 0.5, weightDecay: 0.1, warmupSteps: 3, r: 1, weightLrPower: 1 } },
   { label: 'scheduleFreeAdamw', name: 'scheduleFreeAdamw', options: { lr: 0.05 } },

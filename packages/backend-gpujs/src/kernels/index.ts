@@ -23,6 +23,7 @@ import { shampooKernel } from './shampoo.js';
 import { signsgdKernel } from './signsgd.js';
 import { scheduleFreeSgdKernel } from './schedule-free-sgd.js';
 import { scheduleFreeAdamwKernel } from './schedule-free-adamw.js';
+import { marsKernel } from './mars.js';
 
 /** Kernels by optimizer name; an optimizer missing here is reported by name as unsupported. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- heterogeneous option types
@@ -50,6 +51,7 @@ export const kernels: Readonly<Record<string, GpujsKernel<any>>> = {
   adafactor: adafactorKernel,
   scheduleFreeSgd: scheduleFreeSgdKernel,
   scheduleFreeAdamw: scheduleFreeAdamwKernel,
+  mars: marsKernel,
 };
 
 /** Optimizers of core's registry this backend does not implement yet, with the reason (none at the moment). */

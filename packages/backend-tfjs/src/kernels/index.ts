@@ -22,6 +22,7 @@ import { shampooKernel } from './shampoo.js';
 import { signsgdKernel } from './signsgd.js';
 import { scheduleFreeSgdKernel } from './schedule-free-sgd.js';
 import { scheduleFreeAdamwKernel } from './schedule-free-adamw.js';
+import { marsKernel } from './mars.js';
 
 /** Kernels by optimizer name; an optimizer missing here is reported by name as unsupported. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- heterogeneous option types
@@ -49,4 +50,5 @@ export const kernels: Readonly<Record<string, TfjsKernel<any>>> = {
   adafactor: adafactorKernel,
   scheduleFreeSgd: scheduleFreeSgdKernel,
   scheduleFreeAdamw: scheduleFreeAdamwKernel,
+  mars: marsKernel,
 };

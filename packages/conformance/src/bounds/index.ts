@@ -21,6 +21,7 @@ import { shampooBound } from './shampoo.js';
 import { signsgdBound } from './signsgd.js';
 import { scheduleFreeSgdBound } from './schedule-free-sgd.js';
 import { scheduleFreeAdamwBound } from './schedule-free-adamw.js';
+import { marsBound } from './mars.js';
 import type { BoundFunction, PointBoundFunction } from './tensor.js';
 
 export * from './arith.js';
@@ -57,6 +58,7 @@ export const boundFunctions: Readonly<Record<string, BoundFunction<any>>> = {
   adafactor: adafactorBound,
   scheduleFreeSgd: scheduleFreeSgdBound,
   scheduleFreeAdamw: scheduleFreeAdamwBound,
+  mars: marsBound,
 };
 
 /**
