@@ -626,6 +626,26 @@ export class GpujsOptimizer<O extends object = Record<string, unknown>> extends 
     }
   }
 
+  protected override updateEma(decay: number): void {
+    this.runWork(this.updateEmaWork(decay));
+  }
+
+  protected override *updateEmaWork(decay: number): Work {
+    for (const rt of this.live.values()) {
+      if (rt.size === 0) continue;
+      if (this.residency === 'host') this.device.hostWritten(rt.param);
+      rt.run(
+        elementwise(rt.size, {
+          reads: { theta: 'param', avg: 'emaParam' },
+          scalars: ['decay', 'oneMinusDecay'],
+          body: 'avg = avg * decay + oneMinusDecay * theta;',
+          writes: { emaParam: 'avg' },
+        }),
+        { decay, oneMinusDecay: 1 - decay },
+      );
+    }
+  }
+
   protected readParamState(name: string): DecodedParamState {
     return this.runWork(this.readParamStateWork(name));
   }

@@ -1,6 +1,7 @@
 import {
   createReference,
   decodeNumber,
+  emaDecay,
   encodeArray,
   firstUpdateState,
   getDefinition,
@@ -204,7 +205,27 @@ export function stepBounds(
     out.set(param, { param: r.param, slots: { ...t.slots, ...r.slots }, scalars: { ...t.scalars, ...r.scalars }, step: t.step + 1 });
   }
   const la = ref.spec.lookahead;
-  return la && (ref.stepCount + 1) % la.k === 0 ? lookaheadBounds(ar, la.alpha, out) : out;
+  const synced = la && (ref.stepCount + 1) % la.k === 0 ? lookaheadBounds(ar, la.alpha, out) : out;
+  return ref.spec.ema ? emaBounds(ar, emaDecay(ref.spec.ema, ref.stepCount + 1), synced) : synced;
+}
+
+/**
+ * The EMA wrapper's update after every applied step (after Lookahead's synchronisation), of every parameter, in
+ * the order core's reference evaluates it: θ̄ ← θ̄·δ + (1 − δ)·θ, with δ and 1 − δ Float64 host scalars rounded once.
+ */
+function emaBounds(ar: Arith, decay: number, params: ReadonlyMap<string, TrackedParam>): Map<string, TrackedParam> {
+  const d = ar.input(decay);
+  const d1 = ar.input(1 - decay);
+  const out = new Map<string, TrackedParam>();
+  for (const [name, t] of params) {
+    const avg = t.slots.emaParam;
+    if (!avg) throw new ConformanceFailure(`parameter "${name}" has no emaParam slot under the ema wrapper`);
+    const next = new BoundBuilder(avg.v.length);
+    for (let i = 0; i < avg.v.length; i++) next.set(i, ar.add(ar.mul(at(avg, i), d), ar.mul(d1, at(t.param, i))));
+    // A normwise allowance of θ (matrix updates) reaches the average scaled by 1 − δ; its own one by δ.
+    out.set(name, { ...t, slots: { ...t.slots, emaParam: next.build((1 - decay) * t.param.extra + decay * avg.extra, t.param.note) } });
+  }
+  return out;
 }
 
 /**

@@ -1,6 +1,7 @@
-import { makeSpec, type LookaheadOptions, type OptimizerDefinition, type OptimizerSpec } from './definition.js';
+import { makeSpec, type EmaOptions, type LookaheadOptions, type OptimizerDefinition, type OptimizerSpec } from './definition.js';
 import { OptionError, show } from './errors.js';
 import { checkKnownKeys, opt, resolveOptions, type OptionsSchema } from './options.js';
+import { decodeArray, type PortableState } from './state.js';
 import { getDefinition } from './registry.js';
 import { scheduleDefinitions } from './schedules/index.js';
 import { checkScheduleSpec, type ScheduleSpec } from './schedules/schedule.js';
@@ -20,8 +21,18 @@ export const lookaheadSchema = {
   alpha: opt.unitClosed(0.5, 'Step size of the slow weights towards the fast ones.'),
 } as const satisfies OptionsSchema;
 
+/** Option schema of the {@link ema} wrapper, as validated by {@link normalizeSpec}. */
+export const emaSchema = {
+  decay: opt.unitClosed(0.9999, 'Decay of the average (the largest, with warmup).'),
+  minDecay: opt.unitClosed(0, 'Smallest decay with warmup.'),
+  updateAfterStep: opt.number(0, 'Applied steps before the average starts following.', { min: { value: 0 }, integer: true }),
+  useWarmup: opt.flag(false, 'Warm the decay up as 1 − (1 + s/γ)^(−p).'),
+  warmupGamma: opt.positive(1, 'γ of the warmup.'),
+  warmupPower: opt.positive(2 / 3, 'p of the warmup.'),
+} as const satisfies OptionsSchema;
+
 const specKeys: OptionsSchema = Object.fromEntries(
-  ['name', 'options', 'transforms', 'schedule', 'lookahead'].map((k) => [k, opt.flag(false, k)]),
+  ['name', 'options', 'transforms', 'schedule', 'lookahead', 'ema'].map((k) => [k, opt.flag(false, k)]),
 );
 
 function freezeSpec<O extends object>(spec: OptimizerSpec<O>): OptimizerSpec<O> {
@@ -36,7 +47,7 @@ export function normalizeSpec(json: unknown): OptimizerSpec {
   if (json === null || typeof json !== 'object' || Array.isArray(json)) {
     throw new OptionError(`an optimizer spec must be an object { name, options }, got ${show(json)}`);
   }
-  const { name, options, transforms, schedule, lookahead } = json as Record<string, unknown>;
+  const { name, options, transforms, schedule, lookahead, ema: average } = json as Record<string, unknown>;
   const def = getDefinition(name) as OptimizerDefinition<never>;
   checkKnownKeys(`${def.name}: spec`, specKeys, json);
   const base = makeSpec(def, options as never) as OptimizerSpec;
@@ -49,10 +60,15 @@ export function normalizeSpec(json: unknown): OptimizerSpec {
   if (lookahead !== undefined) {
     out = { ...out, lookahead: Object.freeze(resolveOptions(`${def.name}: lookahead`, lookaheadSchema, lookahead)) as unknown as LookaheadOptions };
   }
+  if (average !== undefined) {
+    const e = resolveOptions(`${def.name}: ema`, emaSchema, average) as unknown as EmaOptions;
+    if (e.minDecay > e.decay) throw new OptionError(`${def.name}: ema: option "minDecay" must be at most decay (${e.decay}), got ${e.minDecay}`);
+    out = { ...out, ema: Object.freeze(e) };
+  }
   return freezeSpec(out);
 }
 
-/** Rebuilds a spec from its JSON form `{ name, options, transforms?, schedule?, lookahead? }`, validating everything. */
+/** Rebuilds a spec from its JSON form `{ name, options, transforms?, schedule?, lookahead?, ema? }`, validating everything. */
 export const specFromJSON: (json: unknown) => OptimizerSpec = normalizeSpec;
 
 /**
@@ -101,4 +117,58 @@ export function withSchedule<O extends object>(spec: OptimizerSpec<O>, schedule:
 export function lookahead<O extends object>(inner: OptimizerSpec<O>, options: Partial<LookaheadOptions> = {}): OptimizerSpec<O> {
   if (inner.lookahead) throw new OptionError(`${inner.name}: lookahead: the spec already has a lookahead wrapper`);
   return normalizeSpec({ ...inner, lookahead: options }) as unknown as OptimizerSpec<O>;
+}
+
+/**
+ * Exponential moving average of the weights (Polyak–Ruppert averaging with exponential weights) around any
+ * optimizer, as timm's `ModelEmaV2`/`ModelEmaV3` (timm/utils/model_ema.py) and optax's EMA of parameters: after
+ * every applied step t of the optimizer (its step count, after any Lookahead synchronisation), every parameter's
+ * average is updated
+ *
+ * $$
+ * \bar\theta \leftarrow \delta_t\, \bar\theta + (1 - \delta_t)\, \theta
+ * $$
+ *
+ * with the decay δ_t of `ModelEmaV3.get_decay(t)`: s = max(0, t − updateAfterStep − 1); δ_t = 0 while s ≤ 0 (the
+ * average is reset to θ); then δ_t = decay, or with `useWarmup` δ_t = max(min(1 − (1 + s/γ)^(−p), decay), minDecay).
+ * The average starts at the parameters' values when the optimizer is created and is the state slot `emaParam` of
+ * every parameter, so it travels with the portable state on any backend; {@link emaWeights} reads it from
+ * `exportState()`. Like Lookahead's slow weights, the parameters themselves are never changed by it.
+ *
+ * Warning: the update is `ModelEmaV2`'s form δ·θ̄ + (1 − δ)·θ (`ModelEmaV3` computes the same as a `lerp`), with
+ * `ModelEmaV3`'s decay schedule; buffers (batch-norm statistics) are not parameters here and are not averaged.
+ *
+ * @example
+ * ```ts
+ * import { adam, createReference, ema, emaWeights, tensor } from '@descent/core';
+ *
+ * const w = tensor([1, -2]);
+ * const opt = createReference(ema(adam({ lr: 0.1 }), { decay: 0.9, useWarmup: true }), { w });
+ * for (let i = 0; i < 5; i++) opt.step({ w: tensor([w.data[0]!, w.data[1]!]) });
+ * console.log(emaWeights(opt.exportState()).w?.data); // the averaged weights
+ * ```
+ */
+export function ema<O extends object>(inner: OptimizerSpec<O>, options: Partial<EmaOptions> = {}): OptimizerSpec<O> {
+  if (inner.ema) throw new OptionError(`${inner.name}: ema: the spec already has an ema wrapper`);
+  return normalizeSpec({ ...inner, ema: options }) as unknown as OptimizerSpec<O>;
+}
+
+/** The decay δ_t of the EMA wrapper after applied step t (timm's `ModelEmaV3.get_decay`); see {@link ema}. */
+export function emaDecay(o: EmaOptions, t: number): number {
+  const s = Math.max(0, t - o.updateAfterStep - 1);
+  if (s <= 0) return 0;
+  if (!o.useWarmup) return o.decay;
+  return Math.max(Math.min(1 - (1 + s / o.warmupGamma) ** -o.warmupPower, o.decay), o.minDecay);
+}
+
+/** The EMA wrapper's averaged weights, by parameter name, from an exported state (any backend); see {@link ema}. */
+export function emaWeights(state: PortableState): Record<string, { shape: number[]; data: Float64Array }> {
+  const out: Record<string, { shape: number[]; data: Float64Array }> = {};
+  for (const [name, p] of Object.entries(state.params)) {
+    const slot = p.slots.emaParam;
+    if (!slot) continue;
+    const data = decodeArray(slot.data, slot.shape.reduce((a, b) => a * b, 1), `${name}.emaParam`);
+    Object.defineProperty(out, name, { value: { shape: [...slot.shape], data }, enumerable: true, writable: true, configurable: true });
+  }
+  return out;
 }

@@ -148,6 +148,14 @@ export class ReferenceOptimizer<O extends object = Record<string, unknown>> exte
     }
   }
 
+  protected override updateEma(decay: number): void {
+    for (const l of this.live.values()) {
+      const theta = l.tensor.data;
+      const avg = l.state.slots.emaParam as Float64Array;
+      for (let i = 0; i < theta.length; i++) avg[i] = (avg[i] as number) * decay + (1 - decay) * (theta[i] as number);
+    }
+  }
+
   protected readParamState(name: string): DecodedParamState {
     return this.live.get(name)!.state;
   }
