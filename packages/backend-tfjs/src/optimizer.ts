@@ -268,6 +268,15 @@ export class TfjsOptimizer<O extends object = Record<string, unknown>> extends O
     });
   }
 
+  protected override updateEma(decay: number): void {
+    tf.tidy(() => {
+      for (const l of this.live.values()) {
+        const avg = l.slots.emaParam!;
+        avg.assign(tf.add(tf.mul(avg, decay), tf.mul(1 - decay, l.variable)));
+      }
+    });
+  }
+
   protected readParamState(name: string): DecodedParamState {
     return this.runWork(this.readParamStateWork(name));
   }
