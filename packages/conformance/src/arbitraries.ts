@@ -323,12 +323,20 @@ export function problemArbitrary(name: string, opts: ProblemOptions = {}): fc.Ar
       schedule: opts.wrappers ? fc.option(scheduleArbitrary(), { freq: 3 }) : fc.constant(null),
       lookahead: opts.wrappers ? fc.option(lookaheadArbitrary(), { freq: 3 }) : fc.constant(null),
       ema: opts.wrappers ? fc.option(emaArbitrary(), { freq: 3 }) : fc.constant(null),
+      cautious: opts.wrappers && def.kind === 'elementwise' ? fc.option(fc.record({ eps: fc.constantFrom(1e-3, 0.25, 0.5) }), { freq: 3 }) : fc.constant(null),
     })
-    .map(({ options, shapes: shapeList, group: g, seed, missing, nonFinite, transforms, schedule, lookahead, ema }): Problem => {
+    .map(({ options, shapes: shapeList, group: g, seed, missing, nonFinite, transforms, schedule, lookahead, ema, cautious }): Problem => {
       const base = makeSpec(def as OptimizerDefinition<never>, { ...options, nonFinite } as never) as OptimizerSpec;
       const spec =
-        transforms || schedule || lookahead || ema
-          ? normalizeSpec({ ...base, ...(transforms ? { transforms } : {}), ...(schedule ? { schedule } : {}), ...(lookahead ? { lookahead } : {}), ...(ema ? { ema } : {}) })
+        transforms || schedule || lookahead || ema || cautious
+          ? normalizeSpec({
+              ...base,
+              ...(transforms ? { transforms } : {}),
+              ...(schedule ? { schedule } : {}),
+              ...(lookahead ? { lookahead } : {}),
+              ...(ema ? { ema } : {}),
+              ...(cautious ? { cautious } : {}),
+            })
           : base;
       const next = prng(mix(seed, 'params'));
       const params = shapeList.map((shape, i) => ({ name: `p${i}`, shape, data: float32Values(next, sizeOf(shape), scales.params) }));

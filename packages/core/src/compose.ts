@@ -1,4 +1,4 @@
-import { makeSpec, type EmaOptions, type LookaheadOptions, type OptimizerDefinition, type OptimizerSpec } from './definition.js';
+import { makeSpec, type CautiousOptions, type EmaOptions, type LookaheadOptions, type OptimizerDefinition, type OptimizerSpec } from './definition.js';
 import { OptionError, show } from './errors.js';
 import { checkKnownKeys, opt, resolveOptions, type OptionsSchema } from './options.js';
 import { decodeArray, type PortableState } from './state.js';
@@ -31,8 +31,13 @@ export const emaSchema = {
   warmupPower: opt.positive(2 / 3, 'p of the warmup.'),
 } as const satisfies OptionsSchema;
 
+/** Option schema of the {@link cautious} wrapper, as validated by {@link normalizeSpec}. */
+export const cautiousSchema = {
+  eps: opt.nonNegative(1e-3, 'Floor of the mask mean in mask / max(mean(mask), eps).'),
+} as const satisfies OptionsSchema;
+
 const specKeys: OptionsSchema = Object.fromEntries(
-  ['name', 'options', 'transforms', 'schedule', 'lookahead', 'ema'].map((k) => [k, opt.flag(false, k)]),
+  ['name', 'options', 'transforms', 'schedule', 'lookahead', 'ema', 'cautious'].map((k) => [k, opt.flag(false, k)]),
 );
 
 function freezeSpec<O extends object>(spec: OptimizerSpec<O>): OptimizerSpec<O> {
@@ -47,7 +52,7 @@ export function normalizeSpec(json: unknown): OptimizerSpec {
   if (json === null || typeof json !== 'object' || Array.isArray(json)) {
     throw new OptionError(`an optimizer spec must be an object { name, options }, got ${show(json)}`);
   }
-  const { name, options, transforms, schedule, lookahead, ema: average } = json as Record<string, unknown>;
+  const { name, options, transforms, schedule, lookahead, ema: average, cautious: caution } = json as Record<string, unknown>;
   const def = getDefinition(name) as OptimizerDefinition<never>;
   checkKnownKeys(`${def.name}: spec`, specKeys, json);
   const base = makeSpec(def, options as never) as OptimizerSpec;
@@ -64,6 +69,13 @@ export function normalizeSpec(json: unknown): OptimizerSpec {
     const e = resolveOptions(`${def.name}: ema`, emaSchema, average) as unknown as EmaOptions;
     if (e.minDecay > e.decay) throw new OptionError(`${def.name}: ema: option "minDecay" must be at most decay (${e.decay}), got ${e.minDecay}`);
     out = { ...out, ema: Object.freeze(e) };
+  }
+  if (caution !== undefined) {
+    const c = resolveOptions(`${def.name}: cautious`, cautiousSchema, caution) as unknown as CautiousOptions;
+    if (def.kind !== 'elementwise') {
+      throw new OptionError(`${def.name}: cautious: masking needs an elementwise optimizer, got kind "${def.kind}" (its update is not a per-element function of its gradient)`);
+    }
+    out = { ...out, cautious: Object.freeze(c) };
   }
   return freezeSpec(out);
 }
@@ -171,4 +183,63 @@ export function emaWeights(state: PortableState): Record<string, { shape: number
     Object.defineProperty(out, name, { value: { shape: [...slot.shape], data }, enumerable: true, writable: true, configurable: true });
   }
   return out;
+}
+
+/**
+ * Cautious masking (Liang, Chen, Liu, Liu, "Cautious Optimizers: Improving Training with One Line of Code", 2024)
+ * around any elementwise optimizer, as pytorch_optimizer's `apply_cautious` (pytorch_optimizer/optimizer/utils.py
+ * of kozistr/pytorch_optimizer): the update u the inner optimizer computed for a parameter is kept only where it
+ * points along the gradient, and rescaled so that its average size is kept:
+ *
+ * $$
+ * u = \theta_{\text{before}} - \theta_{\text{after}}, \qquad
+ * m_i = [\,u_i\, d_i > 0\,], \qquad
+ * \theta \leftarrow \theta_{\text{before}} - u \odot \frac{m}{\max(\operatorname{mean}(m),\ \epsilon)}
+ * $$
+ *
+ * per parameter, with d the gradient the optimizer saw (after any transforms), negated when the optimizer's
+ * `maximize` option is on. It hooks in after the inner update of each parameter, on every backend, so it needs no
+ * change to the optimizers: the inner update runs, then the backend takes u as the difference it made.
+ *
+ * Warning: pytorch_optimizer masks its `update` before the learning rate and the decoupled weight decay are applied;
+ * here u is the whole step, lr and any decoupled decay included. The mask is the same (lr > 0 does not change signs)
+ * when the optimizer has no decoupled decay; with decoupled decay the decay is masked too. It follows the current
+ * form mask / max(mean(mask), eps) (older pytorch_optimizer releases used mask·n/(Σmask + 1)). Only elementwise
+ * optimizers are accepted.
+ *
+ * @example
+ * ```ts
+ * import { adam, cautious, createReference, tensor } from '@descent/core';
+ *
+ * const w = tensor([1, -2, 3]);
+ * const opt = createReference(cautious(adam({ lr: 0.1 })), { w });
+ * opt.step({ w: tensor([1, -2, 3]) });
+ * opt.step({ w: tensor([-1, -2, 3]) }); // w[0]'s momentum still points the other way: that element is masked
+ * console.log(w.data);
+ * ```
+ */
+export function cautious<O extends object>(inner: OptimizerSpec<O>, options: Partial<CautiousOptions> = {}): OptimizerSpec<O> {
+  if (inner.cautious) throw new OptionError(`${inner.name}: cautious: the spec already has a cautious wrapper`);
+  return normalizeSpec({ ...inner, cautious: options }) as unknown as OptimizerSpec<O>;
+}
+
+/**
+ * The cautious mask in Float64, in place (the reference's form of {@link cautious}): `theta` holds the inner
+ * optimizer's result, `before` the parameter before it, `grad` the gradient it saw.
+ */
+export function applyCautious(before: ArrayLike<number>, theta: Float64Array, grad: ArrayLike<number>, maximize: boolean, eps: number): void {
+  const n = theta.length;
+  if (n === 0) return;
+  const mask = new Float64Array(n);
+  let count = 0;
+  for (let i = 0; i < n; i++) {
+    const d = maximize ? -(grad[i] as number) : (grad[i] as number);
+    mask[i] = ((before[i] as number) - (theta[i] as number)) * d > 0 ? 1 : 0;
+    count += mask[i] as number;
+  }
+  const denom = Math.max(count / n, eps);
+  for (let i = 0; i < n; i++) {
+    const u = (before[i] as number) - (theta[i] as number);
+    theta[i] = (before[i] as number) - u * ((mask[i] as number) / denom);
+  }
 }

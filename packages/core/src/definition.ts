@@ -114,6 +114,14 @@ export interface OptimizerSpec<O extends object = Record<string, OptionValue>> {
   readonly lookahead?: LookaheadOptions;
   /** Exponential moving average of the weights around this optimizer; see `ema`. */
   readonly ema?: EmaOptions;
+  /** Cautious masking of every elementwise update; see `cautious`. */
+  readonly cautious?: CautiousOptions;
+}
+
+/** Options of the cautious-masking wrapper. */
+export interface CautiousOptions {
+  /** Floor of the mask's mean in the rescaling mask / max(mean(mask), eps). Default 1e-3. */
+  readonly eps: number;
 }
 
 /** Options of the Lookahead wrapper. */

@@ -1,4 +1,5 @@
 import type { OptimizerSpec, ParamContext } from './definition.js';
+import { applyCautious } from './compose.js';
 import { ParamError, show } from './errors.js';
 import { OptimizerBase, firstUpdateState, initialParamState, type CreateOptions, type Optimizer } from './optimizer.js';
 import type { DecodedParamState } from './state.js';
@@ -124,7 +125,9 @@ export class ReferenceOptimizer<O extends object = Record<string, unknown>> exte
         scalars: l.state.scalars,
         step,
       };
+      const before = this.spec.cautious ? Float64Array.from(l.tensor.data) : undefined;
       this.def.update(ctx);
+      if (before) applyCautious(before, l.tensor.data, grad.data, (options as { maximize?: boolean }).maximize === true, this.spec.cautious!.eps);
     }
   }
 
