@@ -490,8 +490,32 @@ export class GpujsOptimizer<O extends object = Record<string, unknown>> extends 
       rt.grad = grad instanceof DeviceGradient ? grad.buf : new Buf(rt.size, [rt.size], grad.data);
       try {
         if (this.residency === 'host') this.device.hostWritten(rt.param);
-        const work = this.kernel.update(rt.context(options, r.shape));
+        const caution = this.spec.cautious;
+        const ctx = rt.context(options, r.shape);
+        if (caution) ctx.run(elementwise(rt.size, { reads: { theta: 'param' }, body: '', writes: { cautiousBefore: 'theta' } }));
+        const work = this.kernel.update(ctx);
         if (work) yield* work;
+        if (caution) {
+          // Cautious masking: u = before − θ, mask = [u·d > 0], θ = before − u·(mask / max(mean(mask), eps)).
+          const d = (options as { maximize?: boolean }).maximize === true ? '-g' : 'g';
+          ctx.run(
+            elementwise(rt.size, {
+              reads: { theta: 'param', before: 'cautiousBefore', g: 'grad' },
+              body: `const u = before - theta;\nconst m = u * (${d}) > 0.0 ? 1.0 : 0.0;`,
+              writes: { cautiousMask: 'm' },
+            }),
+          );
+          const count = yield* ctx.sumSquares('cautiousMask');
+          ctx.run(
+            elementwise(rt.size, {
+              reads: { theta: 'param', before: 'cautiousBefore', m: 'cautiousMask' },
+              scalars: ['denom'],
+              body: 'const u = before - theta;\ntheta = before - u * (m / denom);',
+              writes: { param: 'theta' },
+            }),
+            { denom: Math.max(count / rt.size, caution.eps) },
+          );
+        }
         if (this.residency === 'host') yield* readback(rt.param);
       } finally {
         if (own) this.device.free(rt.grad);
@@ -623,6 +647,26 @@ export class GpujsOptimizer<O extends object = Record<string, unknown>> extends 
         { alpha },
       );
       if (this.residency === 'host') yield* readback(rt.param);
+    }
+  }
+
+  protected override updateEma(decay: number): void {
+    this.runWork(this.updateEmaWork(decay));
+  }
+
+  protected override *updateEmaWork(decay: number): Work {
+    for (const rt of this.live.values()) {
+      if (rt.size === 0) continue;
+      if (this.residency === 'host') this.device.hostWritten(rt.param);
+      rt.run(
+        elementwise(rt.size, {
+          reads: { theta: 'param', avg: 'emaParam' },
+          scalars: ['decay', 'oneMinusDecay'],
+          body: 'avg = avg * decay + oneMinusDecay * theta;',
+          writes: { emaParam: 'avg' },
+        }),
+        { decay, oneMinusDecay: 1 - decay },
+      );
     }
   }
 

@@ -53,6 +53,9 @@ export const cases: readonly Case[] = [
     kind: 'elementwise',
     options: [{ lr: 0.01 }, { lr: 0.01, amsgrad: true, weightDecay: 0.1 }, { lr: 0.02, eps: 1e-3, betas: [0.8, 0.9], maximize: true }],
   },
+  { name: 'scheduleFreeSgd', kind: 'elementwise', options: [{ lr: 0.1 }, { lr: 0.2, momentum: 0.5, weightDecay: 0.1, warmupSteps: 3, r: 1, weightLrPower: 1 }] },
+  { name: 'scheduleFreeAdamw', kind: 'elementwise', options: [{ lr: 0.05 }, { lr: 0.05, weightDecay: 0.2, warmupSteps: 2, eps: 1e-3 }, { lr: 0.05, weightDecay: 0.2, decayAtZ: true, r: 2, weightLrPower: 0, betas: [0.5, 0.9] }] },
+  { name: 'mars', kind: 'tensor', shapes: { w: [7, 9], b: [5], conv: [2, 3, 5] }, options: [{ lr: 0.01 }, { lr: 0.01, gamma: 0.5, weightDecay: 0.1, amsgrad: true, eps: 1e-3 }, { lr: 0.01, optimize1d: true, betas: [0.9, 0.999] }] },
   { name: 'nag', kind: 'elementwise', options: [{ lr: 0.05 }, { lr: 0.05, momentum: 0.5, weightDecay: 0.1, maximize: true }] },
   {
     name: 'adagrad',

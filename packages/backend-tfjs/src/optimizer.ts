@@ -204,9 +204,26 @@ export class TfjsOptimizer<O extends object = Record<string, unknown>> extends O
         this.emptyStep(name, l, r, options, step);
         continue;
       }
-      if (access && fused!.update(access, { options, shape: r.shape, param: l.variable, grad, slots: l.slots, scalars: l.scalars, step })) continue;
-      fused?.noteComposed();
-      tf.tidy(() => this.kernel.update({ name, options, shape: r.shape, param: l.variable, grad, slots: l.slots, scalars: l.scalars, step }));
+      const caution = this.spec.cautious;
+      // Cautious masking needs the parameter before the update: a copy, so the update may write the variable.
+      const before = caution ? tf.tidy(() => tf.add(l.variable, tf.zerosLike(l.variable))) : undefined;
+      try {
+        if (!(access && fused!.update(access, { options, shape: r.shape, param: l.variable, grad, slots: l.slots, scalars: l.scalars, step }))) {
+          fused?.noteComposed();
+          tf.tidy(() => this.kernel.update({ name, options, shape: r.shape, param: l.variable, grad, slots: l.slots, scalars: l.scalars, step }));
+        }
+        if (before) {
+          const maximize = (options as { maximize?: boolean }).maximize === true;
+          tf.tidy(() => {
+            const u = tf.sub(before, l.variable);
+            const mask = tf.cast(tf.greater(tf.mul(u, maximize ? tf.neg(grad) : grad), 0), 'float32');
+            const denom = tf.maximum(tf.div(tf.sum(mask), r.size), caution!.eps);
+            l.variable.assign(tf.sub(before, tf.mul(u, tf.div(mask, denom))));
+          });
+        }
+      } finally {
+        before?.dispose();
+      }
     }
   }
 
@@ -264,6 +281,15 @@ export class TfjsOptimizer<O extends object = Record<string, unknown>> extends O
         const phi = l.slots.slowParam!;
         phi.assign(tf.add(phi, tf.mul(alpha, tf.sub(l.variable, phi))));
         l.variable.assign(phi);
+      }
+    });
+  }
+
+  protected override updateEma(decay: number): void {
+    tf.tidy(() => {
+      for (const l of this.live.values()) {
+        const avg = l.slots.emaParam!;
+        avg.assign(tf.add(tf.mul(avg, decay), tf.mul(1 - decay, l.variable)));
       }
     });
   }

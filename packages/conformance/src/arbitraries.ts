@@ -269,6 +269,13 @@ export function lookaheadArbitrary(): fc.Arbitrary<{ k: number; alpha: number }>
   return fc.record({ k: count(1, 4), alpha: uniform(0.1, 1).map(f32) });
 }
 
+/** The EMA wrapper's options: any decay in [0, 1] (float32), with or without warmup, starting after 0–2 steps. */
+export function emaArbitrary(): fc.Arbitrary<Record<string, unknown>> {
+  return fc
+    .record({ decay: uniform(0, 1).map(f32), useWarmup: fc.boolean(), updateAfterStep: count(0, 2), warmupGamma: uniform(0.5, 4).map(f32), warmupPower: uniform(0.5, 1).map(f32), min: uniform(0, 1).map(f32) })
+    .map(({ min, ...o }) => ({ ...o, minDecay: f32(min * o.decay) > o.decay ? o.decay : f32(min * o.decay) }));
+}
+
 /** A generated problem: the spec, its groups and parameters, and the seed of every number. */
 export interface Problem {
   readonly spec: OptimizerSpec;
@@ -332,12 +339,21 @@ export function problemArbitrary(name: string, opts: ProblemOptions = {}): fc.Ar
       transforms: opts.transforms?.length ? fc.option(transformsArbitrary(opts.transforms), { freq: 3 }) : fc.constant(null),
       schedule: opts.wrappers ? fc.option(scheduleArbitrary(), { freq: 3 }) : fc.constant(null),
       lookahead: opts.wrappers ? fc.option(lookaheadArbitrary(), { freq: 3 }) : fc.constant(null),
+      ema: opts.wrappers ? fc.option(emaArbitrary(), { freq: 3 }) : fc.constant(null),
+      cautious: opts.wrappers && def.kind === 'elementwise' ? fc.option(fc.record({ eps: fc.constantFrom(1e-3, 0.25, 0.5) }), { freq: 3 }) : fc.constant(null),
     })
-    .map(({ options, shapes: shapeList, group: g, seed, missing, nonFinite, transforms, schedule, lookahead }): Problem => {
+    .map(({ options, shapes: shapeList, group: g, seed, missing, nonFinite, transforms, schedule, lookahead, ema, cautious }): Problem => {
       const base = makeSpec(def as OptimizerDefinition<never>, { ...options, nonFinite } as never) as OptimizerSpec;
       const spec =
-        transforms || schedule || lookahead
-          ? normalizeSpec({ ...base, ...(transforms ? { transforms } : {}), ...(schedule ? { schedule } : {}), ...(lookahead ? { lookahead } : {}) })
+        transforms || schedule || lookahead || ema || cautious
+          ? normalizeSpec({
+              ...base,
+              ...(transforms ? { transforms } : {}),
+              ...(schedule ? { schedule } : {}),
+              ...(lookahead ? { lookahead } : {}),
+              ...(ema ? { ema } : {}),
+              ...(cautious ? { cautious } : {}),
+            })
           : base;
       const next = prng(mix(seed, 'params'));
       const params = shapeList.map((shape, i) => ({ name: `p${i}`, shape, data: float32Values(next, sizeOf(shape), scales.params) }));

@@ -1,6 +1,7 @@
 import {
   createReference,
   decodeNumber,
+  emaDecay,
   encodeArray,
   firstUpdateState,
   getDefinition,
@@ -17,7 +18,7 @@ import {
 } from '@descent/core';
 import type { BackendOptimizer, ConformanceBackend, GradInput, GradInputs, ParamInput } from './adapter.js';
 import type { Problem } from './arbitraries.js';
-import { applyTransformBounds, Arith, at, BoundBuilder, inputBound, type BoundResult, type TensorBound } from './bounds/index.js';
+import { applyTransformBounds, Arith, at, BoundBuilder, inputBound, type BoundResult, type TensorBound, type Tracked } from './bounds/index.js';
 import { boundFunctions, pointBoundFunctions } from './bounds/index.js';
 import { float32Values, mix, prng } from './random.js';
 import { valueScales } from './arbitraries.js';
@@ -200,11 +201,57 @@ export function stepBounds(
     for (const s of def.slots(ref.optionsOf(param) as never, shape)) {
       if (!r.slots[s.name]) throw new ConformanceFailure(`the error model of "${name}" gives no bound for slot "${s.name}"`);
     }
+    const masked = ref.spec.cautious ? cautiousBound(ar, t.param, r.param, g, (options as { maximize?: boolean }).maximize === true, ref.spec.cautious.eps) : r.param;
     // Lookahead's slow weights are not the optimizer's: they pass through its step unchanged.
-    out.set(param, { param: r.param, slots: { ...t.slots, ...r.slots }, scalars: { ...t.scalars, ...r.scalars }, step: t.step + 1 });
+    out.set(param, { param: masked, slots: { ...t.slots, ...r.slots }, scalars: { ...t.scalars, ...r.scalars }, step: t.step + 1 });
   }
   const la = ref.spec.lookahead;
-  return la && (ref.stepCount + 1) % la.k === 0 ? lookaheadBounds(ar, la.alpha, out) : out;
+  const synced = la && (ref.stepCount + 1) % la.k === 0 ? lookaheadBounds(ar, la.alpha, out) : out;
+  return ref.spec.ema ? emaBounds(ar, emaDecay(ref.spec.ema, ref.stepCount + 1), synced) : synced;
+}
+
+/**
+ * Cautious masking of one parameter's update (core's `applyCautious`): u = θ_before − θ_after, m = [u·d > 0],
+ * θ = θ_before − u·(m / max(Σm/n, ε)). A mask element whose product u·d lies within its bound of 0 may come out
+ * either way in float32 (allowance 1); the count, the mean and every rescaled element carry that allowance.
+ */
+function cautiousBound(ar: Arith, before: TensorBound, after: TensorBound, grad: TensorBound, maximize: boolean, eps: number): TensorBound {
+  const n = after.v.length;
+  if (n === 0) return after;
+  const u: Tracked[] = [];
+  const mask: Tracked[] = [];
+  for (let i = 0; i < n; i++) {
+    const ui = ar.sub(at(before, i), at(after, i));
+    const gi = at(grad, i);
+    const p = ar.mul(ui, maximize ? ar.neg(gi) : gi);
+    const r = ar.radius(p);
+    const m = p.v > 0 ? 1 : 0;
+    u.push(ui);
+    mask.push(Number.isNaN(p.v) ? ar.exact(0) : Math.abs(p.v) > r || r === 0 ? ar.exact(m) : { ...ar.exact(m), a: 1 });
+  }
+  const denom = ar.max(ar.div(ar.sum(mask), ar.exact(n)), ar.input(eps));
+  const out = new BoundBuilder(n);
+  for (let i = 0; i < n; i++) out.set(i, ar.sub(at(before, i), ar.mul(u[i]!, ar.div(mask[i]!, denom))));
+  return out.build(after.extra, after.note);
+}
+
+/**
+ * The EMA wrapper's update after every applied step (after Lookahead's synchronisation), of every parameter, in
+ * the order core's reference evaluates it: θ̄ ← θ̄·δ + (1 − δ)·θ, with δ and 1 − δ Float64 host scalars rounded once.
+ */
+function emaBounds(ar: Arith, decay: number, params: ReadonlyMap<string, TrackedParam>): Map<string, TrackedParam> {
+  const d = ar.input(decay);
+  const d1 = ar.input(1 - decay);
+  const out = new Map<string, TrackedParam>();
+  for (const [name, t] of params) {
+    const avg = t.slots.emaParam;
+    if (!avg) throw new ConformanceFailure(`parameter "${name}" has no emaParam slot under the ema wrapper`);
+    const next = new BoundBuilder(avg.v.length);
+    for (let i = 0; i < avg.v.length; i++) next.set(i, ar.add(ar.mul(at(avg, i), d), ar.mul(d1, at(t.param, i))));
+    // A normwise allowance of θ (matrix updates) reaches the average scaled by 1 − δ; its own one by δ.
+    out.set(name, { ...t, slots: { ...t.slots, emaParam: next.build((1 - decay) * t.param.extra + decay * avg.extra, t.param.note) } });
+  }
+  return out;
 }
 
 /**

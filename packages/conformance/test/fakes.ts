@@ -186,8 +186,8 @@ export const badGaps = (): ConformanceBackend => {
 export const float32OpsAdam = (): ConformanceBackend =>
   float32Backend('float32 op-by-op adam', {
     step(ref, grads) {
-      // Specs with gradient transforms or Lookahead go to the reference (this fake only re-does Adam's own update).
-      if (ref.spec.name !== 'adam' || ref.spec.transforms?.length || ref.spec.lookahead) return ref.step(grads);
+      // Specs with gradient transforms or a wrapper (Lookahead, ema, cautious) go to the reference (this fake only re-does Adam's own update).
+      if (ref.spec.name !== 'adam' || ref.spec.transforms?.length || ref.spec.lookahead || ref.spec.ema || ref.spec.cautious) return ref.step(grads);
       const f = Math.fround;
       const before = ref.exportState();
       // The options of this step (a schedule moves lr once the step is counted).

@@ -1,5 +1,5 @@
-import { definitions } from '@descent/core';
 import { describe, expect, it } from 'vitest';
+import { definitions } from '@descent/core';
 import { checkConformance, propertyNames, referenceBackend } from '../src/index.js';
 
 /** The reference through the adapter: every check of every optimizer passes, with zero error on exact inputs. */

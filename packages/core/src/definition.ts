@@ -112,6 +112,16 @@ export interface OptimizerSpec<O extends object = Record<string, OptionValue>> {
   readonly schedule?: ScheduleSpec;
   /** Lookahead (Zhang et al. 2019) around this optimizer; see `lookahead`. */
   readonly lookahead?: LookaheadOptions;
+  /** Exponential moving average of the weights around this optimizer; see `ema`. */
+  readonly ema?: EmaOptions;
+  /** Cautious masking of every elementwise update; see `cautious`. */
+  readonly cautious?: CautiousOptions;
+}
+
+/** Options of the cautious-masking wrapper. */
+export interface CautiousOptions {
+  /** Floor of the mask's mean in the rescaling mask / max(mean(mask), eps). Default 1e-3. */
+  readonly eps: number;
 }
 
 /** Options of the Lookahead wrapper. */
@@ -120,6 +130,22 @@ export interface LookaheadOptions {
   readonly k: number;
   /** Step size α of the slow weights towards the fast ones. Default 0.5. */
   readonly alpha: number;
+}
+
+/** Options of the EMA weight-averaging wrapper; names and defaults as timm's `ModelEmaV3`. */
+export interface EmaOptions {
+  /** Decay of the average (the largest, with warmup). Default 0.9999. */
+  readonly decay: number;
+  /** Smallest decay with warmup. Default 0. */
+  readonly minDecay: number;
+  /** Applied steps before the average starts following (until then it is reset to θ every step). Default 0. */
+  readonly updateAfterStep: number;
+  /** Warm the decay up as 1 − (1 + s/γ)^(−p). Default false. */
+  readonly useWarmup: boolean;
+  /** γ of the warmup. Default 1. */
+  readonly warmupGamma: number;
+  /** p of the warmup (2/3 suits long runs, 3/4 short ones). Default 2/3. */
+  readonly warmupPower: number;
 }
 
 /** Full schema of a definition: its own options plus the common ones. */

@@ -1,4 +1,4 @@
-import { normalizeSpec } from './compose.js';
+import { emaDecay, normalizeSpec } from './compose.js';
 import {
   resolveGroupOptions,
   type CommonOptions,
@@ -6,7 +6,7 @@ import {
   type OptimizerSpec,
   type SlotSpec,
 } from './definition.js';
-import { DescentError, OptionError, ParamError, show } from './errors.js';
+import { DescentError, OptionError, ParamError, UnsupportedError, show } from './errors.js';
 import { setEntry } from './records.js';
 import { getDefinition } from './registry.js';
 import { scheduledLr } from './schedules/index.js';
@@ -264,7 +264,9 @@ export abstract class OptimizerBase<T, O extends object = Record<string, unknown
   /** The definition's slots, plus Lookahead's slow weights when the spec has a lookahead wrapper. */
   private slotsFor(options: O, shape: readonly number[]): SlotSpec[] {
     const slots = this.def.slots(options, shape);
-    return this.spec.lookahead ? [...slots, { name: 'slowParam', shape, init: 'param' }] : slots;
+    const la: SlotSpec[] = this.spec.lookahead ? [{ name: 'slowParam', shape, init: 'param' }] : [];
+    const ema: SlotSpec[] = this.spec.ema ? [{ name: 'emaParam', shape, init: 'param' }] : [];
+    return [...slots, ...la, ...ema];
   }
 
   /** A group's options with the learning rates the schedule gives for the next step. */
@@ -419,6 +421,20 @@ export abstract class OptimizerBase<T, O extends object = Record<string, unknown
     this.syncLookahead(alpha);
   }
 
+  /**
+   * The EMA wrapper's update of every parameter: θ̄ ← δ·θ̄ + (1 − δ)·θ (slot `emaParam`). A backend that cannot
+   * average says so by name.
+   */
+  protected updateEma(decay: number): void {
+    void decay;
+    throw new UnsupportedError(`${this.where}: the ${this.backend} backend does not implement the ema wrapper`);
+  }
+
+  /** `updateEma` as a {@link Work}. */
+  protected *updateEmaWork(decay: number): Work {
+    this.updateEma(decay);
+  }
+
   /** Answers a request of a {@link Work} synchronously. By default there are none. */
   protected answer(request: unknown): unknown {
     throw new DescentError(`${this.where}: the ${this.backend} backend made a request it cannot answer synchronously (${show(request)})`);
@@ -557,6 +573,7 @@ export abstract class OptimizerBase<T, O extends object = Record<string, unknown
     this.steps++;
     const la = this.spec.lookahead;
     if (la && this.steps % la.k === 0) yield* this.syncLookaheadWork(la.alpha);
+    if (this.spec.ema) yield* this.updateEmaWork(emaDecay(this.spec.ema, this.steps));
     return 'applied';
   }
 

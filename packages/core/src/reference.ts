@@ -1,4 +1,5 @@
 import type { OptimizerSpec, ParamContext } from './definition.js';
+import { applyCautious } from './compose.js';
 import { ParamError, show } from './errors.js';
 import { OptimizerBase, firstUpdateState, initialParamState, type CreateOptions, type Optimizer } from './optimizer.js';
 import type { DecodedParamState } from './state.js';
@@ -124,7 +125,9 @@ export class ReferenceOptimizer<O extends object = Record<string, unknown>> exte
         scalars: l.state.scalars,
         step,
       };
+      const before = this.spec.cautious ? Float64Array.from(l.tensor.data) : undefined;
       this.def.update(ctx);
+      if (before) applyCautious(before, l.tensor.data, grad.data, (options as { maximize?: boolean }).maximize === true, this.spec.cautious!.eps);
     }
   }
 
@@ -145,6 +148,14 @@ export class ReferenceOptimizer<O extends object = Record<string, unknown>> exte
         phi[i] = (phi[i] as number) + alpha * ((theta[i] as number) - (phi[i] as number));
         theta[i] = phi[i] as number;
       }
+    }
+  }
+
+  protected override updateEma(decay: number): void {
+    for (const l of this.live.values()) {
+      const theta = l.tensor.data;
+      const avg = l.state.slots.emaParam as Float64Array;
+      for (let i = 0; i < theta.length; i++) avg[i] = (avg[i] as number) * decay + (1 - decay) * (theta[i] as number);
     }
   }
 

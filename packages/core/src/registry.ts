@@ -24,6 +24,9 @@ import { sm3Definition } from './optimizers/sm3.js';
 import { amosDefinition } from './optimizers/amos.js';
 import { shampooDefinition } from './optimizers/shampoo.js';
 import { adafactorDefinition } from './optimizers/adafactor.js';
+import { scheduleFreeSgdDefinition } from './optimizers/schedule-free-sgd.js';
+import { scheduleFreeAdamwDefinition } from './optimizers/schedule-free-adamw.js';
+import { marsDefinition } from './optimizers/mars.js';
 
 /**
  * Every optimizer core defines, by name. Backends look definitions up here; nothing registers itself as a
@@ -60,6 +63,9 @@ const list: readonly AnyDefinition[] = [
   muonTorchDefinition,
   sm3Definition,
   amosDefinition,
+  scheduleFreeSgdDefinition,
+  scheduleFreeAdamwDefinition,
+  marsDefinition,
 ];
 
 /** All optimizer definitions, by name, in a stable order. */

@@ -31,7 +31,7 @@ describe('composed specs stay validated JSON data', () => {
       'adam: lookahead: option "k" must be an integer in [1, ∞), got 0',
     );
     expect(() => specFromJSON({ name: 'adam', options: {}, schedul: {} })).toThrow(
-      'adam: spec: unknown option "schedul"; known options: name, options, transforms, schedule, lookahead',
+      'adam: spec: unknown option "schedul"; known options: name, options, transforms, schedule, lookahead, ema, cautious',
     );
     expect(() => lookahead(lookahead(sgd()))).toThrow('sgd: lookahead: the spec already has a lookahead wrapper');
   });

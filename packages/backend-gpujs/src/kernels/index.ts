@@ -24,6 +24,9 @@ import { rpropKernel } from './rprop.js';
 import { sgdKernel } from './sgd.js';
 import { shampooKernel } from './shampoo.js';
 import { signsgdKernel } from './signsgd.js';
+import { scheduleFreeSgdKernel } from './schedule-free-sgd.js';
+import { scheduleFreeAdamwKernel } from './schedule-free-adamw.js';
+import { marsKernel } from './mars.js';
 
 /** Kernels by optimizer name; an optimizer missing here is reported by name as unsupported. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- heterogeneous option types
@@ -52,6 +55,9 @@ export const kernels: Readonly<Record<string, GpujsKernel<any>>> = {
   muonTorch: muonTorchKernel,
   sm3: sm3Kernel,
   amos: amosKernel,
+  scheduleFreeSgd: scheduleFreeSgdKernel,
+  scheduleFreeAdamw: scheduleFreeAdamwKernel,
+  mars: marsKernel,
 };
 
 /** Optimizers of core's registry this backend does not implement yet, with the reason (none at the moment). */

@@ -23,6 +23,9 @@ import { rpropKernel } from './rprop.js';
 import { sgdKernel } from './sgd.js';
 import { shampooKernel } from './shampoo.js';
 import { signsgdKernel } from './signsgd.js';
+import { scheduleFreeSgdKernel } from './schedule-free-sgd.js';
+import { scheduleFreeAdamwKernel } from './schedule-free-adamw.js';
+import { marsKernel } from './mars.js';
 
 /** Kernels by optimizer name; an optimizer missing here is reported by name as unsupported. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- heterogeneous option types
@@ -51,4 +54,7 @@ export const kernels: Readonly<Record<string, TfjsKernel<any>>> = {
   muonTorch: muonTorchKernel,
   sm3: sm3Kernel,
   amos: amosKernel,
+  scheduleFreeSgd: scheduleFreeSgdKernel,
+  scheduleFreeAdamw: scheduleFreeAdamwKernel,
+  mars: marsKernel,
 };

@@ -22,6 +22,9 @@ import { rpropBound } from './rprop.js';
 import { sgdBound } from './sgd.js';
 import { shampooBound } from './shampoo.js';
 import { signsgdBound } from './signsgd.js';
+import { scheduleFreeSgdBound } from './schedule-free-sgd.js';
+import { scheduleFreeAdamwBound } from './schedule-free-adamw.js';
+import { marsBound } from './mars.js';
 import type { BoundFunction, PointBoundFunction } from './tensor.js';
 
 export * from './arith.js';
@@ -59,6 +62,9 @@ export const boundFunctions: Readonly<Record<string, BoundFunction<any>>> = {
   muonTorch: muonTorchBound,
   sm3: sm3Bound,
   amos: amosBound,
+  scheduleFreeSgd: scheduleFreeSgdBound,
+  scheduleFreeAdamw: scheduleFreeAdamwBound,
+  mars: marsBound,
 };
 
 /**

@@ -22,3 +22,6 @@ export * from './sm3.js';
 export * from './amos.js';
 export * from './shampoo.js';
 export * from './adafactor.js';
+export * from './schedule-free-sgd.js';
+export * from './schedule-free-adamw.js';
+export * from './mars.js';
