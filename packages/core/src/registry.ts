@@ -21,6 +21,7 @@ import { muonDefinition } from './optimizers/muon.js';
 import { muonWithAuxAdamDefinition } from './optimizers/muon-with-aux-adam.js';
 import { shampooDefinition } from './optimizers/shampoo.js';
 import { adafactorDefinition } from './optimizers/adafactor.js';
+import { diffgradDefinition } from './optimizers/diffgrad.js';
 
 /**
  * Every optimizer core defines, by name. Backends look definitions up here; nothing registers itself as a
@@ -54,6 +55,7 @@ const list: readonly AnyDefinition[] = [
   muonWithAuxAdamDefinition,
   shampooDefinition,
   adafactorDefinition,
+  diffgradDefinition,
 ];
 
 /** All optimizer definitions, by name, in a stable order. */

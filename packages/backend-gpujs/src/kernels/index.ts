@@ -8,6 +8,7 @@ import { adamAtan2Kernel } from './adam-atan2.js';
 import { adamKernel } from './adam.js';
 import { adamaxKernel } from './adamax.js';
 import { adamwKernel } from './adamw.js';
+import { diffgradKernel } from './diffgrad.js';
 import { lambKernel } from './lamb.js';
 import { larsKernel } from './lars.js';
 import { lionKernel } from './lion.js';
@@ -46,6 +47,7 @@ export const kernels: Readonly<Record<string, GpujsKernel<any>>> = {
   muonWithAuxAdam: muonWithAuxAdamKernel,
   shampoo: shampooKernel,
   adafactor: adafactorKernel,
+  diffgrad: diffgradKernel,
 };
 
 /** Optimizers of core's registry this backend does not implement yet, with the reason (none at the moment). */

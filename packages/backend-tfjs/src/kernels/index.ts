@@ -7,6 +7,7 @@ import { adamAtan2Kernel } from './adam-atan2.js';
 import { adamKernel } from './adam.js';
 import { adamaxKernel } from './adamax.js';
 import { adamwKernel } from './adamw.js';
+import { diffgradKernel } from './diffgrad.js';
 import { lambKernel } from './lamb.js';
 import { larsKernel } from './lars.js';
 import { lionKernel } from './lion.js';
@@ -45,4 +46,5 @@ export const kernels: Readonly<Record<string, TfjsKernel<any>>> = {
   muonWithAuxAdam: muonWithAuxAdamKernel,
   shampoo: shampooKernel,
   adafactor: adafactorKernel,
+  diffgrad: diffgradKernel,
 };

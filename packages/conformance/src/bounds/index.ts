@@ -6,6 +6,7 @@ import { adamAtan2Bound } from './adam-atan2.js';
 import { adamBound } from './adam.js';
 import { adamaxBound } from './adamax.js';
 import { adamwBound } from './adamw.js';
+import { diffgradBound } from './diffgrad.js';
 import { lambBound } from './lamb.js';
 import { larsBound } from './lars.js';
 import { lionBound } from './lion.js';
@@ -53,6 +54,7 @@ export const boundFunctions: Readonly<Record<string, BoundFunction<any>>> = {
   muonWithAuxAdam: muonWithAuxAdamBound,
   shampoo: shampooBound,
   adafactor: adafactorBound,
+  diffgrad: diffgradBound,
 };
 
 /**

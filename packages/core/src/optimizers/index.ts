@@ -19,3 +19,4 @@ export * from './muon.js';
 export * from './muon-with-aux-adam.js';
 export * from './shampoo.js';
 export * from './adafactor.js';
+export * from './diffgrad.js';
