@@ -12,7 +12,9 @@ replays each file through the reference.
 Transcribed, statement for statement, with torch 1.13 ops (each class names the upstream file and commit):
 - diffgrad: shivram1987/diffGrad, diffGrad_v2.py at 93fb7fcdf1ddefea04d4273b91f42f1c6e0da4b4 (the authors' fixed
   version: the previous gradient is stored as a copy), plus descent's `maximize` (the gradient negated first).
-- adanorm: kozistr/pytorch_optimizer, pytorch_optimizer/optimizer/adanorm.py (AdaNorm, the AdamNorm form).
+- adanorm: kozistr/pytorch_optimizer, pytorch_optimizer/optimizer/adanorm.py and base/optimizer.py at
+  0283cf58f7b0d6cfdc7043fe6c54ce9c8c5efc16 (AdaNorm, the AdamNorm form), with the norm history updated in place
+  (upstream's out-of-place `mul` there leaves it at 0; see the class).
 
 Gradients are those of a noisy quadratic at torch's current parameters, recorded exactly.
 ATEN_CPU_CAPABILITY=default (portable kernels, no FMA) as in generate.py.
@@ -97,10 +99,101 @@ DIFFGRAD = dict(
     ],
 )
 
-OPTIMIZERS = {'diffgrad': DIFFGRAD}
+
+# --------------------------------------------------------------------------------------------------------
+# AdaNorm, kozistr/pytorch_optimizer pytorch_optimizer/optimizer/adanorm.py with base/optimizer.py's
+# apply_weight_decay, get_adanorm_gradient and apply_ams_bound, commit 0283cf58f7b0d6cfdc7043fe6c54ce9c8c5efc16
+# (transcribed). One change: get_adanorm_gradient there updates the norm history out of place
+# (`exp_grad_norm.mul(r).add_(...)`, so it stays 0); here in place (`mul_`), as the paper and earlier releases.
+
+class AdaNorm(Optimizer):
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.99), r=0.95, weight_decay=0.0, weight_decouple=True,
+                 fixed_decay=False, ams_bound=False, eps=1e-8, maximize=False):
+        super().__init__(params, dict(lr=lr, betas=betas, r=r, weight_decay=weight_decay, weight_decouple=weight_decouple,
+                                      fixed_decay=fixed_decay, ams_bound=ams_bound, eps=eps, maximize=maximize))
+
+    @torch.no_grad()
+    def step(self):
+        for group in self.param_groups:
+            beta1, beta2 = group['betas']
+            for p in group['params']:
+                if p.grad is None:
+                    continue
+                state = self.state[p]
+                if len(state) == 0:
+                    state['step'] = 0
+                    state['exp_avg'] = torch.zeros_like(p)
+                    state['exp_avg_var'] = torch.zeros_like(p)
+                    state['exp_grad_norm'] = torch.zeros((1,), dtype=p.dtype)
+                    if group['ams_bound']:
+                        state['max_exp_avg_var'] = torch.zeros_like(p)
+                state['step'] += 1
+                bias_correction1 = 1.0 - math.pow(beta1, state['step'])
+                bias_correction2_sq = math.sqrt(1.0 - math.pow(beta2, state['step']))
+                step_size = group['lr'] / bias_correction1
+                grad = p.grad.clone()
+                if group['maximize']:
+                    grad.neg_()
+                exp_avg, exp_avg_var = state['exp_avg'], state['exp_avg_var']
+                # apply_weight_decay
+                if group['weight_decouple']:
+                    p.mul_(1.0 - group['weight_decay'] * (1.0 if group['fixed_decay'] else group['lr']))
+                elif group['weight_decay'] > 0.0:
+                    grad.add_(p, alpha=group['weight_decay'])
+                # get_adanorm_gradient (history updated in place; [0] so that 0-d parameters keep their shape)
+                exp_grad_norm = state['exp_grad_norm']
+                grad_norm = torch.linalg.norm(grad)
+                exp_grad_norm.mul_(group['r']).add_(grad_norm, alpha=1.0 - group['r'])
+                s_grad = grad.mul(exp_grad_norm[0]).div_(grad_norm) if exp_grad_norm > grad_norm else grad
+                exp_avg.mul_(beta1).add_(s_grad, alpha=1.0 - beta1)
+                exp_avg_var.mul_(beta2).addcmul_(grad, grad, value=1.0 - beta2)
+                # apply_ams_bound
+                if group['ams_bound']:
+                    max_exp_avg_var = state['max_exp_avg_var']
+                    torch.maximum(max_exp_avg_var, exp_avg_var, out=max_exp_avg_var)
+                    de_nom = max_exp_avg_var.add(1e-15)
+                else:
+                    de_nom = exp_avg_var.add(1e-15)
+                de_nom = de_nom.sqrt_().add_(group['eps'])
+                de_nom.div_(bias_correction2_sq)
+                p.addcdiv_(exp_avg, de_nom, value=-step_size)
+
+
+ADANORM = dict(
+    cls=AdaNorm,
+    defaults=dict(lr=1e-3, betas=[0.9, 0.99], r=0.95, weightDecay=0.0, decoupledWeightDecay=True, fixedDecay=False,
+                  amsBound=False, eps=1e-8, maximize=False),
+    kwargs=lambda o: dict(lr=o['lr'], betas=tuple(o['betas']), r=o['r'], weight_decay=o['weightDecay'],
+                          weight_decouple=o['decoupledWeightDecay'], fixed_decay=o['fixedDecay'],
+                          ams_bound=o['amsBound'], eps=o['eps'], maximize=o['maximize']),
+    slots={'exp_avg': 'expAvg', 'exp_avg_var': 'expAvgVar', 'exp_grad_norm': 'expGradNorm',
+           'max_exp_avg_var': 'maxExpAvgVar'},
+    generator='tools/golden/pytorch_optimizer_family.py, pytorch_optimizer adanorm.py @ 0283cf58 transcribed (history in place)',
+    cases=[
+        dict(name='defaults', description='All defaults.', options={}, seed=11),
+        dict(name='lr-r', description='lr 0.05, r 0.8, betas (0.8, 0.95).', options=dict(lr=0.05, r=0.8, betas=[0.8, 0.95]), seed=12),
+        dict(name='decoupled-decay', description='Decoupled weight decay.', options=dict(lr=0.05, weightDecay=0.1), seed=13),
+        dict(name='fixed-decay', description='Decoupled fixed weight decay.', options=dict(lr=0.05, weightDecay=0.01, fixedDecay=True), seed=14),
+        dict(name='l2', description='L2 weight decay (in the norm and both moments).',
+             options=dict(lr=0.05, weightDecay=0.1, decoupledWeightDecay=False), seed=15),
+        dict(name='ams-bound', description='amsBound with shrinking gradients.', options=dict(lr=0.05, amsBound=True), scale='shrinking', seed=16),
+        dict(name='maximize', description='maximize with L2 decay.', options=dict(lr=0.05, maximize=True, weightDecay=0.1, decoupledWeightDecay=False), seed=17),
+        dict(name='groups', description='Param groups: w and t override lr and r.', options=dict(lr=0.02),
+             groups=[dict(params=['w', 't'], options=dict(lr=0.1, r=0.5))], seed=18),
+        dict(name='missing-grads', description='Some steps have no gradient for some parameters (state untouched).',
+             options=dict(lr=0.05), missing={2: ['b'], 5: ['w', 's'], 6: ['w'], 9: ['t']}, seed=19),
+    ],
+)
+
+OPTIMIZERS = {'diffgrad': DIFFGRAD, 'adanorm': ADANORM}
 
 SHAPES = [('w', [3, 4]), ('b', [5]), ('s', [1]), ('t', [2, 3, 2]), ('c', [])]
 STEPS = 12
+
+
+def scale_at(spec, k):
+    scale = spec.get('scale', 1.0)
+    return 0.7 ** k if scale == 'shrinking' else scale
 
 
 def floats(t):
@@ -140,7 +233,7 @@ def run_case(name, info, spec):
                 step_grads.append(None)
                 continue
             with torch.no_grad():
-                g = (curve[n] * (p - target[n]) + 0.3 * noise) * spec.get('scale', 1.0)
+                g = (curve[n] * (p - target[n]) + 0.3 * noise) * scale_at(spec, k)
             step_grads.append(floats(g))
             updates[n] += 1
             p.grad = g.clone()

@@ -22,6 +22,7 @@ import { muonWithAuxAdamDefinition } from './optimizers/muon-with-aux-adam.js';
 import { shampooDefinition } from './optimizers/shampoo.js';
 import { adafactorDefinition } from './optimizers/adafactor.js';
 import { diffgradDefinition } from './optimizers/diffgrad.js';
+import { adanormDefinition } from './optimizers/adanorm.js';
 
 /**
  * Every optimizer core defines, by name. Backends look definitions up here; nothing registers itself as a
@@ -56,6 +57,7 @@ const list: readonly AnyDefinition[] = [
   shampooDefinition,
   adafactorDefinition,
   diffgradDefinition,
+  adanormDefinition,
 ];
 
 /** All optimizer definitions, by name, in a stable order. */

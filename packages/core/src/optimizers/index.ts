@@ -20,3 +20,4 @@ export * from './muon-with-aux-adam.js';
 export * from './shampoo.js';
 export * from './adafactor.js';
 export * from './diffgrad.js';
+export * from './adanorm.js';
