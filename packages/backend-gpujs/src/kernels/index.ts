@@ -9,6 +9,7 @@ import { adamKernel } from './adam.js';
 import { adamaxKernel } from './adamax.js';
 import { adamwKernel } from './adamw.js';
 import { diffgradKernel } from './diffgrad.js';
+import { adanormKernel } from './adanorm.js';
 import { lambKernel } from './lamb.js';
 import { larsKernel } from './lars.js';
 import { lionKernel } from './lion.js';
@@ -48,6 +49,7 @@ export const kernels: Readonly<Record<string, GpujsKernel<any>>> = {
   shampoo: shampooKernel,
   adafactor: adafactorKernel,
   diffgrad: diffgradKernel,
+  adanorm: adanormKernel,
 };
 
 /** Optimizers of core's registry this backend does not implement yet, with the reason (none at the moment). */

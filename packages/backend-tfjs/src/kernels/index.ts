@@ -8,6 +8,7 @@ import { adamKernel } from './adam.js';
 import { adamaxKernel } from './adamax.js';
 import { adamwKernel } from './adamw.js';
 import { diffgradKernel } from './diffgrad.js';
+import { adanormKernel } from './adanorm.js';
 import { lambKernel } from './lamb.js';
 import { larsKernel } from './lars.js';
 import { lionKernel } from './lion.js';
@@ -47,4 +48,5 @@ export const kernels: Readonly<Record<string, TfjsKernel<any>>> = {
   shampoo: shampooKernel,
   adafactor: adafactorKernel,
   diffgrad: diffgradKernel,
+  adanorm: adanormKernel,
 };

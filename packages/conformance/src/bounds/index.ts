@@ -7,6 +7,7 @@ import { adamBound } from './adam.js';
 import { adamaxBound } from './adamax.js';
 import { adamwBound } from './adamw.js';
 import { diffgradBound } from './diffgrad.js';
+import { adanormBound } from './adanorm.js';
 import { lambBound } from './lamb.js';
 import { larsBound } from './lars.js';
 import { lionBound } from './lion.js';
@@ -55,6 +56,7 @@ export const boundFunctions: Readonly<Record<string, BoundFunction<any>>> = {
   shampoo: shampooBound,
   adafactor: adafactorBound,
   diffgrad: diffgradBound,
+  adanorm: adanormBound,
 };
 
 /**
