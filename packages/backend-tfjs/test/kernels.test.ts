@@ -190,6 +190,11 @@ const CASES: Case[] = [
   { label: 'shampoo newtonSchulz, default epsilon, paper', name: 'shampoo', options: { lr: 0.05, inverseRoot: 'newtonSchulz', exponent: 'paper' }, k: shampooK },
   { label: 'adafactor', name: 'adafactor', options: { lr: 0.05 } },
   { label: 'adafactor decay, d, maximize', name: 'adafactor', options: { lr: 0.05, weightDecay: 0.5, d: 1.5, maximize: true, beta2Decay: -0.5 } },
+  { label: 'diffgrad', name: 'diffgrad', options: { lr: 0.05 } },
+  { label: 'diffgrad L2, eps, maximize', name: 'diffgrad', options: { lr: 0.05, weightDecay: 0.1, eps: 1e-3, maximize: true } },
+  { label: 'adanorm', name: 'adanorm', options: { lr: 0.05, r: 0.5 } },
+  { label: 'adanorm fixed decay, amsBound, maximize', name: 'adanorm', options: { lr: 0.05, weightDecay: 0.1, fixedDecay: true, amsBound: true, maximize: true } },
+  { label: 'adanorm L2', name: 'adanorm', options: { lr: 0.05, weightDecay: 0.1, decoupledWeightDecay: false } },
 ];
 
 function shapesFor(c: Case, spec: OptimizerSpec): number[][] {
