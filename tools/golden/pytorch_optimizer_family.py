@@ -15,6 +15,7 @@ Transcribed, statement for statement, with torch 1.13 ops (each class names the 
 - adanorm: kozistr/pytorch_optimizer, pytorch_optimizer/optimizer/adanorm.py and base/optimizer.py at
   0283cf58f7b0d6cfdc7043fe6c54ce9c8c5efc16 (AdaNorm, the AdamNorm form), with the norm history updated in place
   (upstream's out-of-place `mul` there leaves it at 0; see the class).
+- pnm: kozistr/pytorch_optimizer, pytorch_optimizer/optimizer/pnm.py at 0283cf58f7b0d6cfdc7043fe6c54ce9c8c5efc16.
 
 Gradients are those of a noisy quadratic at torch's current parameters, recorded exactly.
 ATEN_CPU_CAPABILITY=default (portable kernels, no FMA) as in generate.py.
@@ -185,7 +186,72 @@ ADANORM = dict(
     ],
 )
 
-OPTIMIZERS = {'diffgrad': DIFFGRAD, 'adanorm': ADANORM}
+
+# --------------------------------------------------------------------------------------------------------
+# PNM, kozistr/pytorch_optimizer pytorch_optimizer/optimizer/pnm.py with base/optimizer.py's apply_weight_decay,
+# commit 0283cf58f7b0d6cfdc7043fe6c54ce9c8c5efc16 (transcribed). The parity is that of a per-parameter step
+# count (descent's); upstream's is per group, the same whenever every parameter has a gradient every step, as in
+# every case below.
+
+class PNM(Optimizer):
+    def __init__(self, params, lr=1e-3, betas=(0.9, 1.0), weight_decay=0.0, weight_decouple=True, fixed_decay=False,
+                 maximize=False):
+        super().__init__(params, dict(lr=lr, betas=betas, weight_decay=weight_decay, weight_decouple=weight_decouple,
+                                      fixed_decay=fixed_decay, maximize=maximize))
+
+    @torch.no_grad()
+    def step(self):
+        for group in self.param_groups:
+            beta1, beta2 = group['betas']
+            beta1_p2 = beta1 ** 2
+            noise_norm = math.sqrt((1 + beta2) ** 2 + beta2 ** 2)
+            for p in group['params']:
+                if p.grad is None:
+                    continue
+                state = self.state[p]
+                if len(state) == 0:
+                    state['step'] = 0
+                    state['pos_momentum'] = torch.zeros_like(p)
+                    state['neg_momentum'] = torch.zeros_like(p)
+                state['step'] += 1
+                grad = p.grad.clone()
+                if group['maximize']:
+                    grad.neg_()
+                if state['step'] % 2 == 1:
+                    pos_momentum, neg_momentum = state['pos_momentum'], state['neg_momentum']
+                else:
+                    neg_momentum, pos_momentum = state['pos_momentum'], state['neg_momentum']
+                if group['weight_decouple']:
+                    p.mul_(1.0 - group['weight_decay'] * (1.0 if group['fixed_decay'] else group['lr']))
+                elif group['weight_decay'] > 0.0:
+                    grad.add_(p, alpha=group['weight_decay'])
+                pos_momentum.mul_(beta1_p2).add_(grad, alpha=1.0 - beta1_p2)
+                delta_p = pos_momentum.mul(1.0 + beta2).add_(neg_momentum, alpha=-beta2).mul_(1.0 / noise_norm)
+                p.add_(delta_p, alpha=-group['lr'])
+
+
+PNM_INFO = dict(
+    cls=PNM,
+    defaults=dict(lr=1e-3, betas=[0.9, 1.0], weightDecay=0.0, decoupledWeightDecay=True, fixedDecay=False, maximize=False),
+    kwargs=lambda o: dict(lr=o['lr'], betas=tuple(o['betas']), weight_decay=o['weightDecay'],
+                          weight_decouple=o['decoupledWeightDecay'], fixed_decay=o['fixedDecay'], maximize=o['maximize']),
+    slots={'pos_momentum': 'posMomentum', 'neg_momentum': 'negMomentum'},
+    generator='tools/golden/pytorch_optimizer_family.py, pytorch_optimizer pnm.py @ 0283cf58 transcribed',
+    cases=[
+        dict(name='defaults', description='All defaults.', options={}, seed=21),
+        dict(name='lr-betas', description='lr 0.05, betas (0.8, 0.5).', options=dict(lr=0.05, betas=[0.8, 0.5]), seed=22),
+        dict(name='decoupled-decay', description='Decoupled weight decay.', options=dict(lr=0.05, weightDecay=0.1), seed=23),
+        dict(name='fixed-decay', description='Decoupled fixed weight decay.', options=dict(lr=0.05, weightDecay=0.01, fixedDecay=True), seed=24),
+        dict(name='l2', description='L2 weight decay.', options=dict(lr=0.05, weightDecay=0.1, decoupledWeightDecay=False), seed=25),
+        dict(name='maximize', description='maximize with L2 decay.', options=dict(lr=0.05, maximize=True, weightDecay=0.1, decoupledWeightDecay=False), seed=26),
+        dict(name='groups', description='Param groups: w and t override lr and betas.', options=dict(lr=0.02),
+             groups=[dict(params=['w', 't'], options=dict(lr=0.1, betas=[0.5, 0.2]))], seed=27),
+        dict(name='no-noise', description='beta0 = 0: plain momentum with decay beta1^2 on alternating buffers.',
+             options=dict(lr=0.05, betas=[0.9, 0.0]), seed=28),
+    ],
+)
+
+OPTIMIZERS = {'diffgrad': DIFFGRAD, 'adanorm': ADANORM, 'pnm': PNM_INFO}
 
 SHAPES = [('w', [3, 4]), ('b', [5]), ('s', [1]), ('t', [2, 3, 2]), ('c', [])]
 STEPS = 12

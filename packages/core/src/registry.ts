@@ -23,6 +23,7 @@ import { shampooDefinition } from './optimizers/shampoo.js';
 import { adafactorDefinition } from './optimizers/adafactor.js';
 import { diffgradDefinition } from './optimizers/diffgrad.js';
 import { adanormDefinition } from './optimizers/adanorm.js';
+import { pnmDefinition } from './optimizers/pnm.js';
 
 /**
  * Every optimizer core defines, by name. Backends look definitions up here; nothing registers itself as a
@@ -58,6 +59,7 @@ const list: readonly AnyDefinition[] = [
   adafactorDefinition,
   diffgradDefinition,
   adanormDefinition,
+  pnmDefinition,
 ];
 
 /** All optimizer definitions, by name, in a stable order. */

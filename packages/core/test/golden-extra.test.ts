@@ -86,3 +86,11 @@ describe('golden: AdaNorm (pytorch_optimizer adanorm.py, transcribed)', () => {
     expect(worst).toBeLessThan(1e-12);
   });
 });
+
+describe('golden: PNM (pytorch_optimizer pnm.py, transcribed)', () => {
+  it('reproduces every fixture bitwise', () => {
+    const { files, worst } = replay('pnm');
+    expect(files.length).toBeGreaterThan(5);
+    expect(worst).toBe(0);
+  });
+});

@@ -21,3 +21,4 @@ export * from './shampoo.js';
 export * from './adafactor.js';
 export * from './diffgrad.js';
 export * from './adanorm.js';
+export * from './pnm.js';
