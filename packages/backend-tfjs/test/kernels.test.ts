@@ -195,6 +195,9 @@ const CASES: Case[] = [
   { label: 'adanorm', name: 'adanorm', options: { lr: 0.05, r: 0.5 } },
   { label: 'adanorm fixed decay, amsBound, maximize', name: 'adanorm', options: { lr: 0.05, weightDecay: 0.1, fixedDecay: true, amsBound: true, maximize: true } },
   { label: 'adanorm L2', name: 'adanorm', options: { lr: 0.05, weightDecay: 0.1, decoupledWeightDecay: false } },
+  { label: 'pnm', name: 'pnm', options: { lr: 0.05 } },
+  { label: 'pnm fixed decay, maximize', name: 'pnm', options: { lr: 0.05, betas: [0.8, 0.5], weightDecay: 0.1, fixedDecay: true, maximize: true } },
+  { label: 'pnm L2', name: 'pnm', options: { lr: 0.05, weightDecay: 0.1, decoupledWeightDecay: false } },
 ];
 
 function shapesFor(c: Case, spec: OptimizerSpec): number[][] {

@@ -10,6 +10,7 @@ import { adamaxKernel } from './adamax.js';
 import { adamwKernel } from './adamw.js';
 import { diffgradKernel } from './diffgrad.js';
 import { adanormKernel } from './adanorm.js';
+import { pnmKernel } from './pnm.js';
 import { lambKernel } from './lamb.js';
 import { larsKernel } from './lars.js';
 import { lionKernel } from './lion.js';
@@ -50,6 +51,7 @@ export const kernels: Readonly<Record<string, GpujsKernel<any>>> = {
   adafactor: adafactorKernel,
   diffgrad: diffgradKernel,
   adanorm: adanormKernel,
+  pnm: pnmKernel,
 };
 
 /** Optimizers of core's registry this backend does not implement yet, with the reason (none at the moment). */

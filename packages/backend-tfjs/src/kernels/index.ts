@@ -9,6 +9,7 @@ import { adamaxKernel } from './adamax.js';
 import { adamwKernel } from './adamw.js';
 import { diffgradKernel } from './diffgrad.js';
 import { adanormKernel } from './adanorm.js';
+import { pnmKernel } from './pnm.js';
 import { lambKernel } from './lamb.js';
 import { larsKernel } from './lars.js';
 import { lionKernel } from './lion.js';
@@ -49,4 +50,5 @@ export const kernels: Readonly<Record<string, TfjsKernel<any>>> = {
   adafactor: adafactorKernel,
   diffgrad: diffgradKernel,
   adanorm: adanormKernel,
+  pnm: pnmKernel,
 };

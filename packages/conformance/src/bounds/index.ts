@@ -8,6 +8,7 @@ import { adamaxBound } from './adamax.js';
 import { adamwBound } from './adamw.js';
 import { diffgradBound } from './diffgrad.js';
 import { adanormBound } from './adanorm.js';
+import { pnmBound } from './pnm.js';
 import { lambBound } from './lamb.js';
 import { larsBound } from './lars.js';
 import { lionBound } from './lion.js';
@@ -57,6 +58,7 @@ export const boundFunctions: Readonly<Record<string, BoundFunction<any>>> = {
   adafactor: adafactorBound,
   diffgrad: diffgradBound,
   adanorm: adanormBound,
+  pnm: pnmBound,
 };
 
 /**
