@@ -16,6 +16,7 @@ Transcribed, statement for statement, with torch 1.13 ops (each class names the 
   0283cf58f7b0d6cfdc7043fe6c54ce9c8c5efc16 (AdaNorm, the AdamNorm form), with the norm history updated in place
   (upstream's out-of-place `mul` there leaves it at 0; see the class).
 - pnm: kozistr/pytorch_optimizer, pytorch_optimizer/optimizer/pnm.py at 0283cf58f7b0d6cfdc7043fe6c54ce9c8c5efc16.
+- adopt: iShohei220/adopt, src/adopt/adopt.py (_single_tensor_adopt) at c621db21481adc94769982cccd7b896464ab295e.
 
 Gradients are those of a noisy quadratic at torch's current parameters, recorded exactly.
 ATEN_CPU_CAPABILITY=default (portable kernels, no FMA) as in generate.py.
@@ -251,7 +252,79 @@ PNM_INFO = dict(
     ],
 )
 
-OPTIMIZERS = {'diffgrad': DIFFGRAD, 'adanorm': ADANORM, 'pnm': PNM_INFO}
+
+# --------------------------------------------------------------------------------------------------------
+# ADOPT, iShohei220/adopt src/adopt/adopt.py _single_tensor_adopt, commit c621db21481adc94769982cccd7b896464ab295e
+# (transcribed; clip_lambda as descent's clipLambda: 'quarterPower' = lambda step: step**0.25, 'none' = None).
+
+class ADOPT(Optimizer):
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.9999), eps=1e-6, clip_lambda='quarterPower', weight_decay=0.0,
+                 decouple=False, maximize=False):
+        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, clip_lambda=clip_lambda, weight_decay=weight_decay,
+                                      decouple=decouple, maximize=maximize))
+
+    @torch.no_grad()
+    def step(self):
+        for group in self.param_groups:
+            beta1, beta2 = group['betas']
+            lr, eps, weight_decay, decouple = group['lr'], group['eps'], group['weight_decay'], group['decouple']
+            clip_lambda = (lambda step: step ** 0.25) if group['clip_lambda'] == 'quarterPower' else None
+            for param in group['params']:
+                if param.grad is None:
+                    continue
+                state = self.state[param]
+                if len(state) == 0:
+                    state['step'] = torch.tensor(0.0)
+                    state['exp_avg'] = torch.zeros_like(param)
+                    state['exp_avg_sq'] = torch.zeros_like(param)
+                grad = param.grad if not group['maximize'] else -param.grad
+                exp_avg, exp_avg_sq, step_t = state['exp_avg'], state['exp_avg_sq'], state['step']
+                step = step_t.item()
+                if weight_decay != 0 and not decouple:
+                    grad = grad.add(param, alpha=weight_decay)
+                if step == 0:
+                    exp_avg_sq.addcmul_(grad, grad.conj())
+                    step_t += 1
+                    continue
+                if weight_decay != 0 and decouple:
+                    param.add_(param, alpha=-lr * weight_decay)
+                denom = torch.clamp(exp_avg_sq.sqrt(), eps)
+                normed_grad = grad.div(denom)
+                if clip_lambda is not None:
+                    clip = clip_lambda(step)
+                    normed_grad.clamp_(-clip, clip)
+                exp_avg.lerp_(normed_grad, 1 - beta1)
+                param.add_(exp_avg, alpha=-lr)
+                exp_avg_sq.mul_(beta2).addcmul_(grad, grad.conj(), value=1 - beta2)
+                step_t += 1
+
+
+ADOPT_INFO = dict(
+    cls=ADOPT,
+    defaults=dict(lr=1e-3, betas=[0.9, 0.9999], eps=1e-6, clipLambda='quarterPower', weightDecay=0.0,
+                  decoupledWeightDecay=False, maximize=False),
+    kwargs=lambda o: dict(lr=o['lr'], betas=tuple(o['betas']), eps=o['eps'], clip_lambda=o['clipLambda'],
+                          weight_decay=o['weightDecay'], decouple=o['decoupledWeightDecay'], maximize=o['maximize']),
+    slots={'exp_avg': 'expAvg', 'exp_avg_sq': 'expAvgSq'},
+    generator='tools/golden/pytorch_optimizer_family.py, iShohei220/adopt src/adopt/adopt.py @ c621db21 transcribed',
+    cases=[
+        dict(name='defaults', description='All defaults.', options={}, seed=31),
+        dict(name='lr-betas', description='lr 0.05, betas (0.8, 0.99).', options=dict(lr=0.05, betas=[0.8, 0.99]), seed=32),
+        dict(name='no-clip', description='clipLambda none (the paper).', options=dict(lr=0.05, clipLambda='none'), seed=33),
+        dict(name='clip-binds', description='Gradients that change scale (x50 every third step) so the clip binds.',
+             options=dict(lr=0.05), scale='jumps', seed=34),
+        dict(name='l2', description='L2 weight decay (also on the first step).', options=dict(lr=0.05, weightDecay=0.1), seed=35),
+        dict(name='decoupled', description='Decoupled weight decay.', options=dict(lr=0.05, weightDecay=0.1, decoupledWeightDecay=True), seed=36),
+        dict(name='maximize', description='maximize with L2 decay.', options=dict(lr=0.05, maximize=True, weightDecay=0.1), seed=37),
+        dict(name='eps', description='Large eps (the floor binds).', options=dict(lr=0.05, eps=0.5), seed=38),
+        dict(name='groups', description='Param groups: w and t override lr and clipLambda.', options=dict(lr=0.02),
+             groups=[dict(params=['w', 't'], options=dict(lr=0.1, clipLambda='none'))], seed=39),
+        dict(name='missing-grads', description='Some steps have no gradient for some parameters (state untouched).',
+             options=dict(lr=0.05), missing={2: ['b'], 5: ['w', 's'], 6: ['w'], 9: ['t']}, seed=40),
+    ],
+)
+
+OPTIMIZERS = {'diffgrad': DIFFGRAD, 'adanorm': ADANORM, 'pnm': PNM_INFO, 'adopt': ADOPT_INFO}
 
 SHAPES = [('w', [3, 4]), ('b', [5]), ('s', [1]), ('t', [2, 3, 2]), ('c', [])]
 STEPS = 12
@@ -259,7 +332,11 @@ STEPS = 12
 
 def scale_at(spec, k):
     scale = spec.get('scale', 1.0)
-    return 0.7 ** k if scale == 'shrinking' else scale
+    if scale == 'shrinking':
+        return 0.7 ** k
+    if scale == 'jumps':
+        return 50.0 if k % 3 == 2 else 1.0
+    return scale
 
 
 def floats(t):

@@ -24,6 +24,7 @@ import { adafactorDefinition } from './optimizers/adafactor.js';
 import { diffgradDefinition } from './optimizers/diffgrad.js';
 import { adanormDefinition } from './optimizers/adanorm.js';
 import { pnmDefinition } from './optimizers/pnm.js';
+import { adoptDefinition } from './optimizers/adopt.js';
 
 /**
  * Every optimizer core defines, by name. Backends look definitions up here; nothing registers itself as a
@@ -60,6 +61,7 @@ const list: readonly AnyDefinition[] = [
   diffgradDefinition,
   adanormDefinition,
   pnmDefinition,
+  adoptDefinition,
 ];
 
 /** All optimizer definitions, by name, in a stable order. */

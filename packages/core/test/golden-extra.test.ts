@@ -94,3 +94,11 @@ describe('golden: PNM (pytorch_optimizer pnm.py, transcribed)', () => {
     expect(worst).toBe(0);
   });
 });
+
+describe('golden: ADOPT (iShohei220/adopt src/adopt/adopt.py, transcribed)', () => {
+  it('reproduces every fixture bitwise', () => {
+    const { files, worst } = replay('adopt');
+    expect(files.length).toBeGreaterThan(5);
+    expect(worst).toBe(0);
+  });
+});

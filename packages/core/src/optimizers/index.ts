@@ -22,3 +22,4 @@ export * from './adafactor.js';
 export * from './diffgrad.js';
 export * from './adanorm.js';
 export * from './pnm.js';
+export * from './adopt.js';
