@@ -147,6 +147,15 @@ export const cases: readonly Case[] = [
     ],
   },
   {
+    name: 'adopt',
+    kind: 'elementwise',
+    options: [
+      { lr: 0.01 },
+      { lr: 0.01, clipLambda: 'none', weightDecay: 0.1, decoupledWeightDecay: true, maximize: true },
+      { lr: 0.01, weightDecay: 0.1, betas: [0.3, 0.9], eps: 0.1 },
+    ],
+  },
+  {
     name: 'muon',
     kind: 'matrix',
     shapes: { w: [6, 10], tall: [10, 6], conv: [4, 2, 3] },

@@ -198,6 +198,9 @@ const CASES: Case[] = [
   { label: 'pnm', name: 'pnm', options: { lr: 0.05 } },
   { label: 'pnm fixed decay, maximize', name: 'pnm', options: { lr: 0.05, betas: [0.8, 0.5], weightDecay: 0.1, fixedDecay: true, maximize: true } },
   { label: 'pnm L2', name: 'pnm', options: { lr: 0.05, weightDecay: 0.1, decoupledWeightDecay: false } },
+  { label: 'adopt', name: 'adopt', options: { lr: 0.05 } },
+  { label: 'adopt no clip, decoupled, maximize', name: 'adopt', options: { lr: 0.05, clipLambda: 'none', weightDecay: 0.1, decoupledWeightDecay: true, maximize: true } },
+  { label: 'adopt L2, lerp from the end side', name: 'adopt', options: { lr: 0.05, weightDecay: 0.1, betas: [0.3, 0.9], eps: 0.1 } },
 ];
 
 function shapesFor(c: Case, spec: OptimizerSpec): number[][] {

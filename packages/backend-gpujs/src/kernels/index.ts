@@ -11,6 +11,7 @@ import { adamwKernel } from './adamw.js';
 import { diffgradKernel } from './diffgrad.js';
 import { adanormKernel } from './adanorm.js';
 import { pnmKernel } from './pnm.js';
+import { adoptKernel } from './adopt.js';
 import { lambKernel } from './lamb.js';
 import { larsKernel } from './lars.js';
 import { lionKernel } from './lion.js';
@@ -52,6 +53,7 @@ export const kernels: Readonly<Record<string, GpujsKernel<any>>> = {
   diffgrad: diffgradKernel,
   adanorm: adanormKernel,
   pnm: pnmKernel,
+  adopt: adoptKernel,
 };
 
 /** Optimizers of core's registry this backend does not implement yet, with the reason (none at the moment). */

@@ -10,6 +10,7 @@ import { adamwKernel } from './adamw.js';
 import { diffgradKernel } from './diffgrad.js';
 import { adanormKernel } from './adanorm.js';
 import { pnmKernel } from './pnm.js';
+import { adoptKernel } from './adopt.js';
 import { lambKernel } from './lamb.js';
 import { larsKernel } from './lars.js';
 import { lionKernel } from './lion.js';
@@ -51,4 +52,5 @@ export const kernels: Readonly<Record<string, TfjsKernel<any>>> = {
   diffgrad: diffgradKernel,
   adanorm: adanormKernel,
   pnm: pnmKernel,
+  adopt: adoptKernel,
 };

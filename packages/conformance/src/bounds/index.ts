@@ -9,6 +9,7 @@ import { adamwBound } from './adamw.js';
 import { diffgradBound } from './diffgrad.js';
 import { adanormBound } from './adanorm.js';
 import { pnmBound } from './pnm.js';
+import { adoptBound } from './adopt.js';
 import { lambBound } from './lamb.js';
 import { larsBound } from './lars.js';
 import { lionBound } from './lion.js';
@@ -59,6 +60,7 @@ export const boundFunctions: Readonly<Record<string, BoundFunction<any>>> = {
   diffgrad: diffgradBound,
   adanorm: adanormBound,
   pnm: pnmBound,
+  adopt: adoptBound,
 };
 
 /**
