@@ -40,8 +40,9 @@ export interface DiffgradOptions {
  * Warning — formulation: ε is added to √v_t *before* the bias correction (the step size carries √c₂, the
  * Adam paper's "efficient" form, as in the authors' code), not after it as in `torch.optim.Adam`; the
  * previous gradient stored is the one after the L2 term; on the first step ξ₁ = sigmoid(|g₁|), not ½.
- * pytorch_optimizer's `DiffGrad` (kozistr/pytorch_optimizer, pytorch_optimizer/optimizer/diffgrad.py) differs:
- * its current version applies ξ only on its rectified path and uses decoupled decay; descent follows the
+ * pytorch_optimizer's `DiffGrad` (kozistr/pytorch_optimizer, pytorch_optimizer/optimizer/diffgrad.py at commit
+ * 0283cf58f7b0d6cfdc7043fe6c54ce9c8c5efc16) differs: it applies ξ only on its optional rectified path (its default
+ * path is Adam with m/(√v + ε)·η/c₁, no √c₂ and no weight decay) and decays decoupled there; descent follows the
  * authors. `maximize` is a descent addition (negates the gradient first, as `torch.optim`).
  *
  * State: `expAvg` (m), `expAvgSq` (v), `previousGrad` (g_{t−1}).
