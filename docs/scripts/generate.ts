@@ -98,6 +98,8 @@ export function rangeOf(s: OptionSchema): string {
       return describeInterval(s);
     case 'pair':
       return `a pair: ${describeInterval(s.items[0])}, ${describeInterval(s.items[1])}`;
+    case 'triple':
+      return `a triple: ${s.items.map(describeInterval).join(', ')}`;
     case 'boolean':
       return 'true or false';
     case 'enum':

@@ -17,6 +17,7 @@ Transcribed, statement for statement, with torch 1.13 ops (each class names the 
   (upstream's out-of-place `mul` there leaves it at 0; see the class).
 - pnm: kozistr/pytorch_optimizer, pytorch_optimizer/optimizer/pnm.py at 0283cf58f7b0d6cfdc7043fe6c54ce9c8c5efc16.
 - adopt: iShohei220/adopt, src/adopt/adopt.py (_single_tensor_adopt) at c621db21481adc94769982cccd7b896464ab295e.
+- ademamix: apple/ml-ademamix, pytorch/ademamix.py at e7327151bbf2c812ae2c080de5491c685b6eb509.
 
 Gradients are those of a noisy quadratic at torch's current parameters, recorded exactly.
 ATEN_CPU_CAPABILITY=default (portable kernels, no FMA) as in generate.py.
@@ -324,7 +325,99 @@ ADOPT_INFO = dict(
     ],
 )
 
-OPTIMIZERS = {'diffgrad': DIFFGRAD, 'adanorm': ADANORM, 'pnm': PNM_INFO, 'adopt': ADOPT_INFO}
+
+# --------------------------------------------------------------------------------------------------------
+# AdEMAMix, apple/ml-ademamix pytorch/ademamix.py, commit e7327151bbf2c812ae2c080de5491c685b6eb509 (transcribed;
+# `maximize` added; warmup 0 passed as None; weight decay skipped when 0).
+
+def linear_warmup_scheduler(step, alpha_end, alpha_start=0, warmup=1):
+    if step < warmup:
+        a = step / float(warmup)
+        return (1.0 - a) * alpha_start + a * alpha_end
+    return alpha_end
+
+
+def linear_hl_warmup_scheduler(step, beta_end, beta_start=0, warmup=1):
+    def f(beta, eps=1e-8):
+        return math.log(0.5) / math.log(beta + eps) - 1
+
+    def f_inv(t):
+        return math.pow(0.5, 1 / (t + 1))
+
+    if step < warmup:
+        a = step / float(warmup)
+        return f_inv((1.0 - a) * f(beta_start) + a * f(beta_end))
+    return beta_end
+
+
+class AdEMAMix(Optimizer):
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999, 0.9999), alpha=2.0, beta3_warmup=None, alpha_warmup=None,
+                 eps=1e-8, weight_decay=0, maximize=False):
+        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, alpha=alpha, beta3_warmup=beta3_warmup,
+                                      alpha_warmup=alpha_warmup, weight_decay=weight_decay, maximize=maximize))
+
+    @torch.no_grad()
+    def step(self):
+        for group in self.param_groups:
+            lr, lmbda, eps = group['lr'], group['weight_decay'], group['eps']
+            beta1, beta2, beta3_final = group['betas']
+            beta3_warmup, alpha_final, alpha_warmup = group['beta3_warmup'], group['alpha'], group['alpha_warmup']
+            for p in group['params']:
+                if p.grad is None:
+                    continue
+                grad = p.grad if not group['maximize'] else -p.grad
+                state = self.state[p]
+                if len(state) == 0:
+                    state['step'] = 0
+                    state['exp_avg_fast'] = torch.zeros_like(p) if beta1 != 0.0 else None
+                    state['exp_avg_slow'] = torch.zeros_like(p)
+                    state['exp_avg_sq'] = torch.zeros_like(p)
+                exp_avg_fast, exp_avg_slow, exp_avg_sq = state['exp_avg_fast'], state['exp_avg_slow'], state['exp_avg_sq']
+                state['step'] += 1
+                bias_correction1 = 1 - beta1 ** state['step']
+                bias_correction2 = 1 - beta2 ** state['step']
+                alpha = linear_warmup_scheduler(state['step'], alpha_end=alpha_final, alpha_start=0, warmup=alpha_warmup) if alpha_warmup is not None else alpha_final
+                beta3 = linear_hl_warmup_scheduler(state['step'], beta_end=beta3_final, beta_start=beta1, warmup=beta3_warmup) if beta3_warmup is not None else beta3_final
+                if beta1 != 0.0:
+                    exp_avg_fast.mul_(beta1).add_(grad, alpha=1 - beta1)
+                else:
+                    exp_avg_fast = grad
+                exp_avg_slow.mul_(beta3).add_(grad, alpha=1 - beta3)
+                exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
+                denom = (exp_avg_sq.sqrt() / math.sqrt(bias_correction2)).add_(eps)
+                update = (exp_avg_fast.div(bias_correction1) + alpha * exp_avg_slow) / denom
+                if lmbda != 0:
+                    update.add_(p, alpha=lmbda)
+                p.add_(-lr * update)
+
+
+ADEMAMIX_INFO = dict(
+    cls=AdEMAMix,
+    defaults=dict(lr=1e-3, betas=[0.9, 0.999, 0.9999], alpha=2.0, beta3Warmup=0, alphaWarmup=0, eps=1e-8,
+                  weightDecay=0.0, maximize=False),
+    kwargs=lambda o: dict(lr=o['lr'], betas=tuple(o['betas']), alpha=o['alpha'], beta3_warmup=o['beta3Warmup'] or None,
+                          alpha_warmup=o['alphaWarmup'] or None, eps=o['eps'], weight_decay=o['weightDecay'],
+                          maximize=o['maximize']),
+    slots={'exp_avg_fast': 'expAvgFast', 'exp_avg_slow': 'expAvgSlow', 'exp_avg_sq': 'expAvgSq'},
+    generator='tools/golden/pytorch_optimizer_family.py, apple/ml-ademamix pytorch/ademamix.py @ e7327151 transcribed',
+    cases=[
+        dict(name='defaults', description='All defaults.', options={}, seed=41),
+        dict(name='lr-betas-alpha', description='lr 0.05, betas (0.8, 0.99, 0.999), alpha 5.',
+             options=dict(lr=0.05, betas=[0.8, 0.99, 0.999], alpha=5.0), seed=42),
+        dict(name='warmups', description='alpha and beta3 warmups over 8 and 10 steps (the schedules run within the 12 steps).',
+             options=dict(lr=0.05, alphaWarmup=8, beta3Warmup=10), seed=43),
+        dict(name='beta1-zero', description='beta1 = 0: no fast EMA (the gradient itself), no expAvgFast slot.',
+             options=dict(lr=0.05, betas=[0.0, 0.999, 0.99], beta3Warmup=6), seed=44),
+        dict(name='weight-decay', description='Weight decay added to the update.', options=dict(lr=0.05, weightDecay=0.1), seed=45),
+        dict(name='maximize', description='maximize with weight decay.', options=dict(lr=0.05, maximize=True, weightDecay=0.1), seed=46),
+        dict(name='groups', description='Param groups: w and t override lr, alpha and the warmups.', options=dict(lr=0.02),
+             groups=[dict(params=['w', 't'], options=dict(lr=0.1, alpha=1.0, alphaWarmup=5))], seed=47),
+        dict(name='missing-grads', description='Some steps have no gradient for some parameters (state untouched; warmups count the parameter\'s own steps).',
+             options=dict(lr=0.05, alphaWarmup=6), missing={2: ['b'], 5: ['w', 's'], 6: ['w'], 9: ['t']}, seed=48),
+    ],
+)
+
+OPTIMIZERS = {'diffgrad': DIFFGRAD, 'adanorm': ADANORM, 'pnm': PNM_INFO, 'adopt': ADOPT_INFO, 'ademamix': ADEMAMIX_INFO}
 
 SHAPES = [('w', [3, 4]), ('b', [5]), ('s', [1]), ('t', [2, 3, 2]), ('c', [])]
 STEPS = 12
@@ -391,7 +484,7 @@ def run_case(name, info, spec):
             continue
         if st['step'] != updates[n]:
             sys.exit(f'{name}/{spec["name"]}: torch step {st["step"]} != {updates[n]} updates of {n}')
-        slots = {info['slots'][k]: floats(v) for k, v in st.items() if k in info['slots']}
+        slots = {info['slots'][k]: floats(v) for k, v in st.items() if k in info['slots'] and v is not None}
         scalars = {info['scalars'][k]: float(v) for k, v in st.items() if k in info.get('scalars', {})}
         state_out[n] = dict(step=updates[n], scalars=scalars, slots=slots)
 

@@ -25,6 +25,7 @@ import { diffgradDefinition } from './optimizers/diffgrad.js';
 import { adanormDefinition } from './optimizers/adanorm.js';
 import { pnmDefinition } from './optimizers/pnm.js';
 import { adoptDefinition } from './optimizers/adopt.js';
+import { ademamixDefinition } from './optimizers/ademamix.js';
 
 /**
  * Every optimizer core defines, by name. Backends look definitions up here; nothing registers itself as a
@@ -62,6 +63,7 @@ const list: readonly AnyDefinition[] = [
   adanormDefinition,
   pnmDefinition,
   adoptDefinition,
+  ademamixDefinition,
 ];
 
 /** All optimizer definitions, by name, in a stable order. */

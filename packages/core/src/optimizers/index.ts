@@ -23,3 +23,4 @@ export * from './diffgrad.js';
 export * from './adanorm.js';
 export * from './pnm.js';
 export * from './adopt.js';
+export * from './ademamix.js';
