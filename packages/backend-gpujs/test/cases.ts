@@ -156,6 +156,15 @@ export const cases: readonly Case[] = [
     ],
   },
   {
+    name: 'ademamix',
+    kind: 'elementwise',
+    options: [
+      { lr: 0.01 },
+      { lr: 0.01, alpha: 5, alphaWarmup: 3, beta3Warmup: 4, weightDecay: 0.1, maximize: true },
+      { lr: 0.01, betas: [0, 0.999, 0.99] },
+    ],
+  },
+  {
     name: 'muon',
     kind: 'matrix',
     shapes: { w: [6, 10], tall: [10, 6], conv: [4, 2, 3] },

@@ -201,6 +201,9 @@ const CASES: Case[] = [
   { label: 'adopt', name: 'adopt', options: { lr: 0.05 } },
   { label: 'adopt no clip, decoupled, maximize', name: 'adopt', options: { lr: 0.05, clipLambda: 'none', weightDecay: 0.1, decoupledWeightDecay: true, maximize: true } },
   { label: 'adopt L2, lerp from the end side', name: 'adopt', options: { lr: 0.05, weightDecay: 0.1, betas: [0.3, 0.9], eps: 0.1 } },
+  { label: 'ademamix', name: 'ademamix', options: { lr: 0.05 } },
+  { label: 'ademamix warmups, decay, maximize', name: 'ademamix', options: { lr: 0.05, alpha: 5, alphaWarmup: 3, beta3Warmup: 4, weightDecay: 0.1, maximize: true } },
+  { label: 'ademamix beta1 0', name: 'ademamix', options: { lr: 0.05, betas: [0, 0.999, 0.99] } },
 ];
 
 function shapesFor(c: Case, spec: OptimizerSpec): number[][] {

@@ -185,6 +185,10 @@ const CONFIGS: Readonly<Record<string, readonly Config[]>> = {
     { label: 'defaults', options: { lr: 0.05 } },
     { label: 'no clip, decoupled, maximize', options: { lr: 0.05, clipLambda: 'none', weightDecay: 0.1, decoupledWeightDecay: true, maximize: true } },
   ],
+  ademamix: [
+    { label: 'defaults', options: { lr: 0.05 } },
+    { label: 'warmups, decay, maximize', options: { lr: 0.05, alpha: 5, alphaWarmup: 3, beta3Warmup: 4, weightDecay: 0.1, maximize: true } },
+  ],
 };
 
 /** K₁ (one step) for a tensor key (`p0`, `p0.expAvg`) of an optimizer; see the header for the derivations. */

@@ -12,6 +12,7 @@ import { diffgradKernel } from './diffgrad.js';
 import { adanormKernel } from './adanorm.js';
 import { pnmKernel } from './pnm.js';
 import { adoptKernel } from './adopt.js';
+import { ademamixKernel } from './ademamix.js';
 import { lambKernel } from './lamb.js';
 import { larsKernel } from './lars.js';
 import { lionKernel } from './lion.js';
@@ -54,6 +55,7 @@ export const kernels: Readonly<Record<string, GpujsKernel<any>>> = {
   adanorm: adanormKernel,
   pnm: pnmKernel,
   adopt: adoptKernel,
+  ademamix: ademamixKernel,
 };
 
 /** Optimizers of core's registry this backend does not implement yet, with the reason (none at the moment). */

@@ -11,6 +11,7 @@ import { diffgradKernel } from './diffgrad.js';
 import { adanormKernel } from './adanorm.js';
 import { pnmKernel } from './pnm.js';
 import { adoptKernel } from './adopt.js';
+import { ademamixKernel } from './ademamix.js';
 import { lambKernel } from './lamb.js';
 import { larsKernel } from './lars.js';
 import { lionKernel } from './lion.js';
@@ -53,4 +54,5 @@ export const kernels: Readonly<Record<string, TfjsKernel<any>>> = {
   adanorm: adanormKernel,
   pnm: pnmKernel,
   adopt: adoptKernel,
+  ademamix: ademamixKernel,
 };

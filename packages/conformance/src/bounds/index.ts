@@ -10,6 +10,7 @@ import { diffgradBound } from './diffgrad.js';
 import { adanormBound } from './adanorm.js';
 import { pnmBound } from './pnm.js';
 import { adoptBound } from './adopt.js';
+import { ademamixBound } from './ademamix.js';
 import { lambBound } from './lamb.js';
 import { larsBound } from './lars.js';
 import { lionBound } from './lion.js';
@@ -61,6 +62,7 @@ export const boundFunctions: Readonly<Record<string, BoundFunction<any>>> = {
   adanorm: adanormBound,
   pnm: pnmBound,
   adopt: adoptBound,
+  ademamix: ademamixBound,
 };
 
 /**
