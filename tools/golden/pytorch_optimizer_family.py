@@ -18,6 +18,7 @@ Transcribed, statement for statement, with torch 1.13 ops (each class names the 
 - pnm: kozistr/pytorch_optimizer, pytorch_optimizer/optimizer/pnm.py at 0283cf58f7b0d6cfdc7043fe6c54ce9c8c5efc16.
 - adopt: iShohei220/adopt, src/adopt/adopt.py (_single_tensor_adopt) at c621db21481adc94769982cccd7b896464ab295e.
 - ademamix: apple/ml-ademamix, pytorch/ademamix.py at e7327151bbf2c812ae2c080de5491c685b6eb509.
+- adapnm: kozistr/pytorch_optimizer, pytorch_optimizer/optimizer/adapnm.py at 0283cf58f7b0d6cfdc7043fe6c54ce9c8c5efc16.
 
 Gradients are those of a noisy quadratic at torch's current parameters, recorded exactly.
 ATEN_CPU_CAPABILITY=default (portable kernels, no FMA) as in generate.py.
@@ -417,7 +418,89 @@ ADEMAMIX_INFO = dict(
     ],
 )
 
-OPTIMIZERS = {'diffgrad': DIFFGRAD, 'adanorm': ADANORM, 'pnm': PNM_INFO, 'adopt': ADOPT_INFO, 'ademamix': ADEMAMIX_INFO}
+
+# --------------------------------------------------------------------------------------------------------
+# AdaPNM, kozistr/pytorch_optimizer pytorch_optimizer/optimizer/adapnm.py with base/optimizer.py's
+# apply_weight_decay and apply_ams_bound, commit 0283cf58f7b0d6cfdc7043fe6c54ce9c8c5efc16 (transcribed; no adanorm;
+# parity by a per-parameter step count, as for PNM).
+
+class AdaPNM(Optimizer):
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999, 1.0), weight_decay=0.0, weight_decouple=True,
+                 fixed_decay=False, ams_bound=True, eps=1e-8, maximize=False):
+        super().__init__(params, dict(lr=lr, betas=betas, weight_decay=weight_decay, weight_decouple=weight_decouple,
+                                      fixed_decay=fixed_decay, ams_bound=ams_bound, eps=eps, maximize=maximize))
+
+    @torch.no_grad()
+    def step(self):
+        for group in self.param_groups:
+            beta1, beta2, beta3 = group['betas']
+            beta1_p2 = beta1 ** 2
+            noise_norm = math.sqrt((1 + beta3) ** 2 + beta3 ** 2)
+            for p in group['params']:
+                if p.grad is None:
+                    continue
+                state = self.state[p]
+                if len(state) == 0:
+                    state['step'] = 0
+                    state['exp_avg'] = torch.zeros_like(p)
+                    state['exp_avg_sq'] = torch.zeros_like(p)
+                    state['neg_exp_avg'] = torch.zeros_like(p)
+                    if group['ams_bound']:
+                        state['max_exp_avg_sq'] = torch.zeros_like(p)
+                state['step'] += 1
+                bias_correction1 = 1.0 - math.pow(beta1, state['step'])
+                bias_correction2_sq = math.sqrt(1.0 - math.pow(beta2, state['step']))
+                step_size = group['lr'] / bias_correction1
+                grad = p.grad.clone()
+                if group['maximize']:
+                    grad.neg_()
+                if group['weight_decouple']:
+                    p.mul_(1.0 - group['weight_decay'] * (1.0 if group['fixed_decay'] else group['lr']))
+                elif group['weight_decay'] > 0.0:
+                    grad.add_(p, alpha=group['weight_decay'])
+                exp_avg_sq = state['exp_avg_sq']
+                if state['step'] % 2 == 1:
+                    exp_avg, neg_exp_avg = state['exp_avg'], state['neg_exp_avg']
+                else:
+                    exp_avg, neg_exp_avg = state['neg_exp_avg'], state['exp_avg']
+                exp_avg.mul_(beta1_p2).add_(grad, alpha=1.0 - beta1_p2)
+                exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1.0 - beta2)
+                if group['ams_bound']:
+                    max_exp_avg_sq = state['max_exp_avg_sq']
+                    torch.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
+                    de_nom = max_exp_avg_sq.add(1e-15)
+                else:
+                    de_nom = exp_avg_sq.add(1e-15)
+                de_nom = de_nom.sqrt_().add_(group['eps'])
+                de_nom.div_(bias_correction2_sq)
+                pn_momentum = exp_avg.mul(1.0 + beta3).add_(neg_exp_avg, alpha=-beta3).mul_(1.0 / noise_norm)
+                p.addcdiv_(pn_momentum, de_nom, value=-step_size)
+
+
+ADAPNM_INFO = dict(
+    cls=AdaPNM,
+    defaults=dict(lr=1e-3, betas=[0.9, 0.999, 1.0], weightDecay=0.0, decoupledWeightDecay=True, fixedDecay=False,
+                  amsBound=True, eps=1e-8, maximize=False),
+    kwargs=lambda o: dict(lr=o['lr'], betas=tuple(o['betas']), weight_decay=o['weightDecay'],
+                          weight_decouple=o['decoupledWeightDecay'], fixed_decay=o['fixedDecay'],
+                          ams_bound=o['amsBound'], eps=o['eps'], maximize=o['maximize']),
+    slots={'exp_avg': 'expAvg', 'neg_exp_avg': 'negExpAvg', 'exp_avg_sq': 'expAvgSq', 'max_exp_avg_sq': 'maxExpAvgSq'},
+    generator='tools/golden/pytorch_optimizer_family.py, pytorch_optimizer adapnm.py @ 0283cf58 transcribed',
+    cases=[
+        dict(name='defaults', description='All defaults (amsBound on).', options={}, seed=51),
+        dict(name='lr-betas', description='lr 0.05, betas (0.8, 0.99, 0.5).', options=dict(lr=0.05, betas=[0.8, 0.99, 0.5]), seed=52),
+        dict(name='no-ams-bound', description='amsBound off, shrinking gradients.', options=dict(lr=0.05, amsBound=False), scale='shrinking', seed=53),
+        dict(name='decoupled-decay', description='Decoupled weight decay.', options=dict(lr=0.05, weightDecay=0.1), seed=54),
+        dict(name='fixed-decay', description='Fixed decoupled decay.', options=dict(lr=0.05, weightDecay=0.01, fixedDecay=True), seed=55),
+        dict(name='l2', description='L2 weight decay.', options=dict(lr=0.05, weightDecay=0.1, decoupledWeightDecay=False), seed=56),
+        dict(name='maximize', description='maximize with L2 decay.', options=dict(lr=0.05, maximize=True, weightDecay=0.1, decoupledWeightDecay=False), seed=57),
+        dict(name='groups', description='Param groups: w and t override lr and betas.', options=dict(lr=0.02),
+             groups=[dict(params=['w', 't'], options=dict(lr=0.1, betas=[0.5, 0.9, 0.2]))], seed=58),
+    ],
+)
+
+OPTIMIZERS = {'diffgrad': DIFFGRAD, 'adanorm': ADANORM, 'pnm': PNM_INFO, 'adopt': ADOPT_INFO, 'ademamix': ADEMAMIX_INFO,
+              'adapnm': ADAPNM_INFO}
 
 SHAPES = [('w', [3, 4]), ('b', [5]), ('s', [1]), ('t', [2, 3, 2]), ('c', [])]
 STEPS = 12

@@ -191,6 +191,8 @@ export const opt = {
   }),
   /** A pair of numbers, each with its own interval. */
   pair: (def: readonly [number, number], items: PairOption['items'], doc: string): PairOption => ({ type: 'pair', default: def, items, doc }),
+  /** A triple of numbers, each with its own interval. */
+  triple: (def: readonly [number, number, number], items: TripleOption['items'], doc: string): TripleOption => ({ type: 'triple', default: def, items, doc }),
   /** Three decay rates such as AdEMAMix's `betas`: each in [0, 1). */
   betas3: (def: readonly [number, number, number], doc: string): TripleOption => ({
     type: 'triple',

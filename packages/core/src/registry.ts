@@ -26,6 +26,7 @@ import { adanormDefinition } from './optimizers/adanorm.js';
 import { pnmDefinition } from './optimizers/pnm.js';
 import { adoptDefinition } from './optimizers/adopt.js';
 import { ademamixDefinition } from './optimizers/ademamix.js';
+import { adapnmDefinition } from './optimizers/adapnm.js';
 
 /**
  * Every optimizer core defines, by name. Backends look definitions up here; nothing registers itself as a
@@ -64,6 +65,7 @@ const list: readonly AnyDefinition[] = [
   pnmDefinition,
   adoptDefinition,
   ademamixDefinition,
+  adapnmDefinition,
 ];
 
 /** All optimizer definitions, by name, in a stable order. */

@@ -34,6 +34,7 @@ function replay(dir: string): { files: string[]; worst: number } {
       const e = expected[i] as number;
       const err = e === 0 ? Math.abs(a) : Math.abs(a - e) / Math.abs(e);
       if (!(err <= 1e-6)) expect.fail(`${what}[${i}]: ${a} vs ${e}`);
+      if (err > 1e-14 && process.env.GOLDEN_DEBUG) console.log(what, i, err, a, e);
       worst = Math.max(worst, err);
     }
   };
@@ -110,5 +111,13 @@ describe('golden: AdEMAMix (apple/ml-ademamix pytorch/ademamix.py, transcribed)'
     const { files, worst } = replay('ademamix');
     expect(files.length).toBeGreaterThan(5);
     expect(worst).toBeLessThan(1e-13);
+  });
+});
+
+describe('golden: AdaPNM (pytorch_optimizer adapnm.py, transcribed)', () => {
+  it('reproduces every fixture bitwise', () => {
+    const { files, worst } = replay('adapnm');
+    expect(files.length).toBeGreaterThan(5);
+    expect(worst).toBe(0);
   });
 });

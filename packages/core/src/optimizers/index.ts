@@ -24,3 +24,4 @@ export * from './adanorm.js';
 export * from './pnm.js';
 export * from './adopt.js';
 export * from './ademamix.js';
+export * from './adapnm.js';
