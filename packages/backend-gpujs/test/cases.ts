@@ -165,6 +165,15 @@ export const cases: readonly Case[] = [
     ],
   },
   {
+    name: 'adapnm',
+    kind: 'elementwise',
+    options: [
+      { lr: 0.01 },
+      { lr: 0.01, betas: [0.8, 0.99, 0.5], amsBound: false, weightDecay: 0.1, fixedDecay: true, maximize: true },
+      { lr: 0.01, weightDecay: 0.1, decoupledWeightDecay: false },
+    ],
+  },
+  {
     name: 'muon',
     kind: 'matrix',
     shapes: { w: [6, 10], tall: [10, 6], conv: [4, 2, 3] },

@@ -204,6 +204,9 @@ const CASES: Case[] = [
   { label: 'ademamix', name: 'ademamix', options: { lr: 0.05 } },
   { label: 'ademamix warmups, decay, maximize', name: 'ademamix', options: { lr: 0.05, alpha: 5, alphaWarmup: 3, beta3Warmup: 4, weightDecay: 0.1, maximize: true } },
   { label: 'ademamix beta1 0', name: 'ademamix', options: { lr: 0.05, betas: [0, 0.999, 0.99] } },
+  { label: 'adapnm', name: 'adapnm', options: { lr: 0.05 } },
+  { label: 'adapnm no amsBound, fixed decay, maximize', name: 'adapnm', options: { lr: 0.05, betas: [0.8, 0.99, 0.5], amsBound: false, weightDecay: 0.1, fixedDecay: true, maximize: true } },
+  { label: 'adapnm L2', name: 'adapnm', options: { lr: 0.05, weightDecay: 0.1, decoupledWeightDecay: false } },
 ];
 
 function shapesFor(c: Case, spec: OptimizerSpec): number[][] {

@@ -189,6 +189,10 @@ const CONFIGS: Readonly<Record<string, readonly Config[]>> = {
     { label: 'defaults', options: { lr: 0.05 } },
     { label: 'warmups, decay, maximize', options: { lr: 0.05, alpha: 5, alphaWarmup: 3, beta3Warmup: 4, weightDecay: 0.1, maximize: true } },
   ],
+  adapnm: [
+    { label: 'defaults', options: { lr: 0.05 } },
+    { label: 'no amsBound, fixed decay, maximize', options: { lr: 0.05, betas: [0.8, 0.99, 0.5], amsBound: false, weightDecay: 0.1, fixedDecay: true, maximize: true } },
+  ],
 };
 
 /** K₁ (one step) for a tensor key (`p0`, `p0.expAvg`) of an optimizer; see the header for the derivations. */

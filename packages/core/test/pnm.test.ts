@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { OptionError, createReference, decodeNumber, pnm, tensor, type OptimizerSpec } from '../src/index.js';
+import { OptionError, adapnm, createReference, decodeNumber, pnm, tensor, type OptimizerSpec } from '../src/index.js';
 
-/** PNM against hand derivations from the paper's formulas (golden trajectories: golden-extra.test.ts). */
+/** PNM and AdaPNM against hand derivations from the paper's formulas (golden trajectories: golden-extra.test.ts). */
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- specs of different optimizers
 function run(spec: OptimizerSpec<any>, theta0: readonly number[], grads: ReadonlyArray<readonly number[]>) {
@@ -56,5 +56,49 @@ describe('pnm', () => {
     expect(() => pnm({ betas: [1, 1] })).not.toThrow();
     expect(() => pnm({ betas: [0.9, 1.5] })).toThrow(OptionError);
     expect(() => pnm({ betas: [0.9, 1.5] })).toThrow(/option "betas\[1\]" must be .*got 1.5/);
+  });
+});
+
+describe('adapnm', () => {
+  it("has pytorch_optimizer's defaults (amsBound on) and its slots", () => {
+    expect(adapnm().options).toEqual({
+      lr: 1e-3,
+      betas: [0.9, 0.999, 1],
+      weightDecay: 0,
+      decoupledWeightDecay: true,
+      fixedDecay: false,
+      amsBound: true,
+      eps: 1e-8,
+      maximize: false,
+      nonFinite: 'apply',
+    });
+    const w = tensor([1]);
+    const opt = createReference(adapnm(), { w });
+    opt.step({ w: tensor([1]) });
+    expect(Object.keys(opt.exportState().params.w!.slots)).toEqual(['expAvg', 'negExpAvg', 'expAvgSq', 'maxExpAvgSq']);
+  });
+
+  it('divides the positive-negative momentum by the bias-corrected Adam denominator (c₁ with β₁, not β₁²)', () => {
+    const [b1, b2, b0] = [0.5, 0.9, 0.5];
+    const lr = 0.1;
+    const eps = 1e-3;
+    const nu = Math.sqrt((1 + b0) ** 2 + b0 ** 2);
+    const { theta, slot } = run(adapnm({ lr, eps, betas: [b1, b2, b0], amsBound: false }), [1], [[2], [4]]);
+    const k = b1 * b1;
+    const a1 = (1 - k) * 2;
+    const v1 = (1 - b2) * 4;
+    const th1 = 1 - (lr / (1 - b1)) * (((1 + b0) * a1) / nu) / ((Math.sqrt(v1 + 1e-15) + eps) / Math.sqrt(1 - b2));
+    const bBuf = (1 - k) * 4;
+    const v2 = b2 * v1 + (1 - b2) * 16;
+    const th2 = th1 - (lr / (1 - b1 ** 2)) * (((1 + b0) * bBuf - b0 * a1) / nu) / ((Math.sqrt(v2 + 1e-15) + eps) / Math.sqrt(1 - b2 ** 2));
+    expectClose(slot('expAvg'), [a1]);
+    expectClose(slot('negExpAvg'), [bBuf]);
+    expectClose(theta, [th2]);
+  });
+
+  it('validates betas: β₁, β₂ in [0, 1), β₀ in [0, 1], naming the element', () => {
+    expect(() => adapnm({ betas: [0.9, 0.999, 1] })).not.toThrow();
+    expect(() => adapnm({ betas: [0.9, 1, 1] })).toThrow(/option "betas\[1\]" must be a number in \[0, 1\), got 1/);
+    expect(() => adapnm({ betas: [0.9, 0.999] as never })).toThrow(OptionError);
   });
 });

@@ -13,6 +13,7 @@ import { adanormKernel } from './adanorm.js';
 import { pnmKernel } from './pnm.js';
 import { adoptKernel } from './adopt.js';
 import { ademamixKernel } from './ademamix.js';
+import { adapnmKernel } from './adapnm.js';
 import { lambKernel } from './lamb.js';
 import { larsKernel } from './lars.js';
 import { lionKernel } from './lion.js';
@@ -56,6 +57,7 @@ export const kernels: Readonly<Record<string, GpujsKernel<any>>> = {
   pnm: pnmKernel,
   adopt: adoptKernel,
   ademamix: ademamixKernel,
+  adapnm: adapnmKernel,
 };
 
 /** Optimizers of core's registry this backend does not implement yet, with the reason (none at the moment). */

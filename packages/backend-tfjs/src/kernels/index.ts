@@ -12,6 +12,7 @@ import { adanormKernel } from './adanorm.js';
 import { pnmKernel } from './pnm.js';
 import { adoptKernel } from './adopt.js';
 import { ademamixKernel } from './ademamix.js';
+import { adapnmKernel } from './adapnm.js';
 import { lambKernel } from './lamb.js';
 import { larsKernel } from './lars.js';
 import { lionKernel } from './lion.js';
@@ -55,4 +56,5 @@ export const kernels: Readonly<Record<string, TfjsKernel<any>>> = {
   pnm: pnmKernel,
   adopt: adoptKernel,
   ademamix: ademamixKernel,
+  adapnm: adapnmKernel,
 };

@@ -11,6 +11,7 @@ import { adanormBound } from './adanorm.js';
 import { pnmBound } from './pnm.js';
 import { adoptBound } from './adopt.js';
 import { ademamixBound } from './ademamix.js';
+import { adapnmBound } from './adapnm.js';
 import { lambBound } from './lamb.js';
 import { larsBound } from './lars.js';
 import { lionBound } from './lion.js';
@@ -63,6 +64,7 @@ export const boundFunctions: Readonly<Record<string, BoundFunction<any>>> = {
   pnm: pnmBound,
   adopt: adoptBound,
   ademamix: ademamixBound,
+  adapnm: adapnmBound,
 };
 
 /**
