@@ -40,7 +40,7 @@ export const adanormKernel: GpujsKernel<AdanormOptions> = {
       vEps: ADANORM_V_EPS,
       eps: o.eps,
       biasCorrection2Sqrt: Math.sqrt(1 - beta2 ** t),
-      stepSize: o.lr / (1 - beta1 ** t),
+      minusStepSize: -o.lr / (1 - beta1 ** t),
     };
     if (l2) values.weightDecay = o.weightDecay;
     const body = [prologue];
@@ -55,7 +55,7 @@ export const adanormKernel: GpujsKernel<AdanormOptions> = {
       'let vHat = expAvgVar;',
       ...(o.amsBound ? ['maxExpAvgVar = Math.max(maxExpAvgVar, vHat);', 'vHat = maxExpAvgVar;'] : []),
       'const denom = (Math.sqrt(vHat + vEps) + eps) / biasCorrection2Sqrt;',
-      'theta = theta - stepSize * (expAvg / denom);',
+      'theta = theta + (minusStepSize * expAvg) / denom;',
     );
     run(
       elementwise(size, {

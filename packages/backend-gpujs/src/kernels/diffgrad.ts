@@ -15,7 +15,7 @@ export const diffgradKernel: GpujsKernel<DiffgradOptions> = {
       beta2,
       oneMinusBeta2: 1 - beta2,
       eps: o.eps,
-      stepSize: (o.lr * Math.sqrt(1 - beta2 ** t)) / (1 - beta1 ** t),
+      minusStepSize: -(o.lr * Math.sqrt(1 - beta2 ** t)) / (1 - beta1 ** t),
     };
     if (o.weightDecay !== 0) values.weightDecay = o.weightDecay;
     const body = [
@@ -25,7 +25,7 @@ export const diffgradKernel: GpujsKernel<DiffgradOptions> = {
       'const denom = Math.sqrt(expAvgSq) + eps;',
       'const friction = 1.0 / (1.0 + Math.exp(-Math.abs(previousGrad - g)));',
       'previousGrad = g;',
-      'theta = theta - stepSize * ((expAvg * friction) / denom);',
+      'theta = theta + (minusStepSize * (expAvg * friction)) / denom;',
     ];
     run(
       elementwise(size, {

@@ -41,6 +41,6 @@ export const adanormKernel: TfjsKernel<AdanormOptions> = {
       vHat = vMax;
     }
     const denom = tf.div(tf.add(tf.sqrt(tf.add(vHat, ADANORM_V_EPS)), o.eps), biasCorrection2Sqrt);
-    theta.assign(tf.sub(th, tf.mul(stepSize, tf.div(m, denom))));
+    theta.assign(tf.add(th, tf.div(tf.mul(-stepSize, m), denom)));
   },
 };

@@ -24,6 +24,6 @@ export const diffgradKernel: TfjsKernel<DiffgradOptions> = {
     const denom = tf.add(tf.sqrt(v), o.eps);
     const friction = tf.div(1, tf.add(1, tf.exp(tf.neg(tf.abs(tf.sub(previous, g))))));
     previous.assign(g);
-    theta.assign(tf.sub(theta, tf.mul(stepSize, tf.div(tf.mul(m, friction), denom))));
+    theta.assign(tf.add(theta, tf.div(tf.mul(-stepSize, tf.mul(m, friction)), denom)));
   },
 };

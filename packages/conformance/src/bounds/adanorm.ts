@@ -24,7 +24,7 @@ export const adanormBound: BoundFunction<AdanormOptions> = ({ ar, options: o, pa
   const decay = 1 - o.weightDecay * (o.fixedDecay ? 1 : o.lr);
   const cDecay = ar.input(decay);
   const cBc2s = ar.input(Math.sqrt(1 - beta2 ** t));
-  const cStep = ar.input(o.lr / (1 - beta1 ** t));
+  const cStep = ar.input(-o.lr / (1 - beta1 ** t));
 
   const th: Tracked[] = [];
   const g: Tracked[] = [];
@@ -62,7 +62,7 @@ export const adanormBound: BoundFunction<AdanormOptions> = ({ ar, options: o, pa
       vm.set(i, vHat);
     }
     const denom = ar.div(ar.add(ar.sqrt(ar.add(vHat, cVEps)), cEps), cBc2s);
-    theta.set(i, ar.sub(th[i]!, ar.mul(cStep, ar.div(mi, denom))));
+    theta.set(i, ar.add(th[i]!, ar.div(ar.mul(cStep, mi), denom)));
     m.set(i, mi);
     v.set(i, vi);
   }

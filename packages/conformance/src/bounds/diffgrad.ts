@@ -27,7 +27,7 @@ export const diffgradBound: BoundFunction<DiffgradOptions> = ({ ar, options: o, 
   const c1B2 = ar.input(1 - beta2);
   const cEps = ar.input(o.eps);
   const cLambda = ar.input(o.weightDecay);
-  const cStep = ar.input((o.lr * Math.sqrt(1 - beta2 ** t)) / (1 - beta1 ** t));
+  const cStep = ar.input(-(o.lr * Math.sqrt(1 - beta2 ** t)) / (1 - beta1 ** t));
   const one = ar.exact(1);
   const theta = new BoundBuilder(size);
   const m = new BoundBuilder(size);
@@ -43,7 +43,7 @@ export const diffgradBound: BoundFunction<DiffgradOptions> = ({ ar, options: o, 
     const denom = ar.add(ar.sqrt(vi), cEps);
     const diff = ar.abs(ar.sub(at(slots.previousGrad!, i), g));
     const friction = ar.div(one, ar.add(one, expNonPositive(ar, ar.neg(diff))));
-    theta.set(i, ar.sub(th, ar.mul(cStep, ar.div(ar.mul(mi, friction), denom))));
+    theta.set(i, ar.add(th, ar.div(ar.mul(cStep, ar.mul(mi, friction)), denom)));
     m.set(i, mi);
     v.set(i, vi);
     prev.set(i, g);

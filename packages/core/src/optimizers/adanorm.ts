@@ -113,7 +113,8 @@ export const adanormDefinition = defineOptimizer<AdanormOptions>({
       let vHat = v[i] as number;
       if (vMax) vHat = vMax[i] = Math.max(vMax[i] as number, vHat);
       const denom = (Math.sqrt(vHat + ADANORM_V_EPS) + eps) / biasCorrection2Sqrt;
-      theta[i] = (theta[i] as number) - stepSize * ((m[i] as number) / denom);
+      // torch's addcdiv(θ, m, denom, value = −η/c₁) evaluates θ + (value·m)/denom, in that order.
+      theta[i] = (theta[i] as number) + (-stepSize * (m[i] as number)) / denom;
     }
   },
 });

@@ -78,7 +78,8 @@ export const diffgradDefinition = defineOptimizer<DiffgradOptions>({
       const denom = Math.sqrt(v[i] as number) + eps;
       const friction = 1 / (1 + Math.exp(-Math.abs((previous[i] as number) - g)));
       previous[i] = g;
-      theta[i] = (theta[i] as number) - stepSize * (((m[i] as number) * friction) / denom);
+      // torch's addcdiv(θ, m·ξ, denom, value = −step) evaluates θ + (value·(m·ξ))/denom, in that order.
+      theta[i] = (theta[i] as number) + (-stepSize * ((m[i] as number) * friction)) / denom;
     }
   },
 });
