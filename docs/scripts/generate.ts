@@ -23,7 +23,8 @@ import {
   type OptionValue,
 } from '@descent/core';
 import * as conformance from '@descent/conformance';
-import { planConformance, type ConformanceBackend } from '@descent/conformance';
+import { declaredGaps, type DeclaredGap } from '@descent/conformance';
+import { backendConfigurations } from '@descent/cli/optimizers';
 import * as tfjs from '@descent/backend-tfjs';
 import * as gpujs from '@descent/backend-gpujs';
 import { readDefinitionDocs, readFunctionDoc, readInterfaceDocs, type DefinitionDoc } from './tsdoc.js';
@@ -97,6 +98,8 @@ export function rangeOf(s: OptionSchema): string {
       return describeInterval(s);
     case 'pair':
       return `a pair: ${describeInterval(s.items[0])}, ${describeInterval(s.items[1])}`;
+    case 'triple':
+      return `a triple: ${s.items.map(describeInterval).join(', ')}`;
     case 'boolean':
       return 'true or false';
     case 'enum':
@@ -177,36 +180,14 @@ function figures(name: string, figuresDir: string): string {
 
 // --------------------------------------------------------------------------------- backends and conformance gaps
 
-/** The backend configurations the conformance kit is run on, as the backends' own registries describe them. */
-function conformanceConfigs(): Array<{ label: string; backend: ConformanceBackend }> {
-  const refuse = (): never => {
-    throw new Error('the documentation only plans conformance runs');
-  };
-  const tf: ConformanceBackend = { name: 'tfjs', supportedOptimizers: tfjs.supportedOptimizers, supportedTransforms: () => Object.keys(tfjs.transformKernels), create: refuse };
-  const gjs: ConformanceBackend = { name: 'gpujs', supportedOptimizers: gpujs.supportedOptimizers, supportedTransforms: gpujs.supportedTransforms, knownGaps: gpujs.knownGaps, create: refuse };
-  const gl: ConformanceBackend = { ...gjs, name: 'gpujs-gl', knownGaps: { ...gpujs.knownGaps, ...gpujs.shaderKnownGaps } };
-  return [
-    { label: 'TF.js (every TF.js backend)', backend: tf },
-    { label: 'gpu.js webasm, cpu', backend: gjs },
-    { label: 'gpu.js headlessgl, webgl2, webgpu', backend: gl },
-  ];
-}
+type Gap = DeclaredGap;
 
-interface Gap {
-  readonly where: string;
-  readonly id: string;
-  readonly reason: string;
-}
-
-/** Gaps the conformance kit's plan declares for checks whose id starts with `prefix`, per configuration. */
+/**
+ * Gaps the conformance kit's plan declares for checks whose id starts with `prefix`, per backend configuration
+ * (the configurations and the planning are shared with `descent optimizers`).
+ */
 function gapsOf(prefix: string): Gap[] {
-  const out: Gap[] = [];
-  for (const { label, backend } of conformanceConfigs()) {
-    for (const c of planConformance(backend, { validation: true })) {
-      if (c.gap !== undefined && c.id.startsWith(prefix)) out.push({ where: label, id: c.id, reason: c.gap });
-    }
-  }
-  return out;
+  return declaredGaps(backendConfigurations(), prefix);
 }
 
 function gapsSection(gaps: readonly Gap[], none = 'None: every property of the conformance kit runs on every backend configuration.'): string {

@@ -5,6 +5,7 @@ import { backends, findBackend } from './backends.js';
 import { bench } from './bench.js';
 import { InputError, errorLine } from './errors.js';
 import { DTYPE_BYTES, estimateMemory, formatMemory, parseCount, type Dtype } from './memory.js';
+import { formatCatalog, optimizerCatalog } from './optimizers.js';
 import { NS_COEFFS_DEFAULTS, fitNsCoeffs, formatNsCoeffs, type Coefficients } from './ns-coeffs.js';
 import { checkWritableDir } from './files.js';
 import { DEBIAN_FASHION_MNIST, loadFashionMnist } from './train/fashion-mnist.js';
@@ -308,6 +309,20 @@ Run "descent help <command>" for a command's input, output and options.`,
       } else {
         io.stdout(formatNsCoeffs(result));
       }
+    });
+
+  program
+    .command('optimizers')
+    .summary('every optimizer and transform: family, the backends that run it, its known gaps')
+    .description(
+      "Lists every optimizer and gradient transform of core's registries with its family (an optimizer's kind, a transform's\n" +
+        "scope), the backends whose kernel registries run it, and the known gaps the backends declare, by check id, as the\n" +
+        'conformance kit plans them (--json adds the reasons).',
+    )
+    .option('--json', 'print the list as JSON, with each gap\'s reason')
+    .action((opts: { json?: boolean }) => {
+      const entries = optimizerCatalog();
+      io.stdout(opts.json ? `${JSON.stringify(entries, null, 2)}\n` : formatCatalog(entries));
     });
 
   program

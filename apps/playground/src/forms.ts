@@ -77,6 +77,16 @@ export function optionsForm(optimizer: string, values: Readonly<Record<string, u
         readers.set(key, () => [parseNumber(a.value), parseNumber(b.value)]);
         break;
       }
+      case 'triple': {
+        const triple = Array.isArray(value) ? value : schema.default;
+        const els = [0, 1, 2].map((i) => {
+          const el = input(String(triple[i]), describeInterval(schema.items[i as 0 | 1 | 2]));
+          el.dataset.option = `${key}.${i}`;
+          return el;
+        });
+        readers.set(key, () => els.map((el) => parseNumber(el.value)));
+        break;
+      }
       case 'boolean': {
         const el = document.createElement('input');
         el.type = 'checkbox';

@@ -130,6 +130,52 @@ export const cases: readonly Case[] = [
     shapes: { w: [7, 9], b: [5], conv: [2, 3, 5], s: [] },
     options: [{}, { lr: 0.1, weightDecay: 0.1, d: 1.5, maximize: true }, { beta2Decay: -0.5, eps: [1e-3, 1e-2] }],
   },
+  { name: 'diffgrad', kind: 'elementwise', options: [{ lr: 0.01 }, { lr: 0.01, weightDecay: 0.1, eps: 1e-4, betas: [0.8, 0.9], maximize: true }] },
+  {
+    name: 'adanorm',
+    kind: 'tensor',
+    options: [
+      { lr: 0.01, r: 0.5 },
+      { lr: 0.01, weightDecay: 0.1, fixedDecay: true, amsBound: true, maximize: true },
+      { lr: 0.01, weightDecay: 0.1, decoupledWeightDecay: false },
+    ],
+  },
+  {
+    name: 'pnm',
+    kind: 'elementwise',
+    options: [
+      { lr: 0.01 },
+      { lr: 0.01, betas: [0.8, 0.5], weightDecay: 0.1, fixedDecay: true, maximize: true },
+      { lr: 0.01, weightDecay: 0.1, decoupledWeightDecay: false },
+    ],
+  },
+  {
+    name: 'adopt',
+    kind: 'elementwise',
+    options: [
+      { lr: 0.01 },
+      { lr: 0.01, clipLambda: 'none', weightDecay: 0.1, decoupledWeightDecay: true, maximize: true },
+      { lr: 0.01, weightDecay: 0.1, betas: [0.3, 0.9], eps: 0.1 },
+    ],
+  },
+  {
+    name: 'ademamix',
+    kind: 'elementwise',
+    options: [
+      { lr: 0.01 },
+      { lr: 0.01, alpha: 5, alphaWarmup: 3, beta3Warmup: 4, weightDecay: 0.1, maximize: true },
+      { lr: 0.01, betas: [0, 0.999, 0.99] },
+    ],
+  },
+  {
+    name: 'adapnm',
+    kind: 'elementwise',
+    options: [
+      { lr: 0.01 },
+      { lr: 0.01, betas: [0.8, 0.99, 0.5], amsBound: false, weightDecay: 0.1, fixedDecay: true, maximize: true },
+      { lr: 0.01, weightDecay: 0.1, decoupledWeightDecay: false },
+    ],
+  },
   {
     name: 'muon',
     kind: 'matrix',

@@ -206,6 +206,23 @@ const CASES: Case[] = [
   { label: 'sm3 momentum, beta, eps', name: 'sm3', options: { lr: 0.05, momentum: 0.9, beta: 0.9, eps: 1e-3 } },
   { label: 'amos', name: 'amos', options: { lr: 0.05 } },
   { label: 'amos momentum, extraL2, maximize', name: 'amos', options: { lr: 0.1, beta: 0.9, momentum: 0.9, extraL2: 0.01, maximize: true } },
+  { label: 'diffgrad', name: 'diffgrad', options: { lr: 0.05 } },
+  { label: 'diffgrad L2, eps, maximize', name: 'diffgrad', options: { lr: 0.05, weightDecay: 0.1, eps: 1e-3, maximize: true } },
+  { label: 'adanorm', name: 'adanorm', options: { lr: 0.05, r: 0.5 } },
+  { label: 'adanorm fixed decay, amsBound, maximize', name: 'adanorm', options: { lr: 0.05, weightDecay: 0.1, fixedDecay: true, amsBound: true, maximize: true } },
+  { label: 'adanorm L2', name: 'adanorm', options: { lr: 0.05, weightDecay: 0.1, decoupledWeightDecay: false } },
+  { label: 'pnm', name: 'pnm', options: { lr: 0.05 } },
+  { label: 'pnm fixed decay, maximize', name: 'pnm', options: { lr: 0.05, betas: [0.8, 0.5], weightDecay: 0.1, fixedDecay: true, maximize: true } },
+  { label: 'pnm L2', name: 'pnm', options: { lr: 0.05, weightDecay: 0.1, decoupledWeightDecay: false } },
+  { label: 'adopt', name: 'adopt', options: { lr: 0.05 } },
+  { label: 'adopt no clip, decoupled, maximize', name: 'adopt', options: { lr: 0.05, clipLambda: 'none', weightDecay: 0.1, decoupledWeightDecay: true, maximize: true } },
+  { label: 'adopt L2, lerp from the end side', name: 'adopt', options: { lr: 0.05, weightDecay: 0.1, betas: [0.3, 0.9], eps: 0.1 } },
+  { label: 'ademamix', name: 'ademamix', options: { lr: 0.05 } },
+  { label: 'ademamix warmups, decay, maximize', name: 'ademamix', options: { lr: 0.05, alpha: 5, alphaWarmup: 3, beta3Warmup: 4, weightDecay: 0.1, maximize: true } },
+  { label: 'ademamix beta1 0', name: 'ademamix', options: { lr: 0.05, betas: [0, 0.999, 0.99] } },
+  { label: 'adapnm', name: 'adapnm', options: { lr: 0.05 } },
+  { label: 'adapnm no amsBound, fixed decay, maximize', name: 'adapnm', options: { lr: 0.05, betas: [0.8, 0.99, 0.5], amsBound: false, weightDecay: 0.1, fixedDecay: true, maximize: true } },
+  { label: 'adapnm L2', name: 'adapnm', options: { lr: 0.05, weightDecay: 0.1, decoupledWeightDecay: false } },
 ];
 
 function shapesFor(c: Case, spec: OptimizerSpec): number[][] {

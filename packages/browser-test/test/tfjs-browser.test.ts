@@ -168,6 +168,31 @@ const CONFIGS: Readonly<Record<string, readonly Config[]>> = {
     { label: 'defaults', options: { lr: 0.05 } },
     { label: 'decay, d, maximize', options: { lr: 0.05, weightDecay: 0.5, d: 1.5, maximize: true, beta2Decay: -0.5 } },
   ],
+  diffgrad: [
+    { label: 'defaults', options: { lr: 0.05 } },
+    { label: 'L2, eps, maximize', options: { lr: 0.05, weightDecay: 0.1, eps: 1e-3, maximize: true } },
+  ],
+  adanorm: [
+    { label: 'r 0.5', options: { lr: 0.05, r: 0.5 } },
+    { label: 'fixed decay, amsBound, maximize', options: { lr: 0.05, weightDecay: 0.1, fixedDecay: true, amsBound: true, maximize: true } },
+    { label: 'L2', options: { lr: 0.05, weightDecay: 0.1, decoupledWeightDecay: false } },
+  ],
+  pnm: [
+    { label: 'defaults', options: { lr: 0.05 } },
+    { label: 'fixed decay, maximize', options: { lr: 0.05, betas: [0.8, 0.5], weightDecay: 0.1, fixedDecay: true, maximize: true } },
+  ],
+  adopt: [
+    { label: 'defaults', options: { lr: 0.05 } },
+    { label: 'no clip, decoupled, maximize', options: { lr: 0.05, clipLambda: 'none', weightDecay: 0.1, decoupledWeightDecay: true, maximize: true } },
+  ],
+  ademamix: [
+    { label: 'defaults', options: { lr: 0.05 } },
+    { label: 'warmups, decay, maximize', options: { lr: 0.05, alpha: 5, alphaWarmup: 3, beta3Warmup: 4, weightDecay: 0.1, maximize: true } },
+  ],
+  adapnm: [
+    { label: 'defaults', options: { lr: 0.05 } },
+    { label: 'no amsBound, fixed decay, maximize', options: { lr: 0.05, betas: [0.8, 0.99, 0.5], amsBound: false, weightDecay: 0.1, fixedDecay: true, maximize: true } },
+  ],
 };
 
 /** K₁ (one step) for a tensor key (`p0`, `p0.expAvg`) of an optimizer; see the header for the derivations. */

@@ -25,6 +25,7 @@ import {
   type OptionSchema,
   type OptionValue,
   type PairOption,
+  type TripleOption,
   type TransformSpec,
   transformDefinitions,
 } from '@descent/core';
@@ -142,13 +143,19 @@ function optionArb(def: OptimizerDefinition<never>, key: string, schema: OptionS
         key.toLowerCase().includes('betas') ? decayRate() : numberArb(key, p.items[i], p.default[i], isLr);
       return pair(item(0), item(1));
     }
+    case 'triple': {
+      const p = schema as TripleOption;
+      const item = (i: 0 | 1 | 2): fc.Arbitrary<number> =>
+        key.toLowerCase().includes('betas') ? decayRate() : numberArb(key, p.items[i], p.default[i], isLr);
+      return fc.tuple(item(0), item(1), item(2)).map(([x, y, z]) => [x, y, z] as const);
+    }
   }
 }
 
 function roundOptions(o: Record<string, OptionValue>): Record<string, OptionValue> {
   const out: Record<string, OptionValue> = {};
   for (const [k, v] of Object.entries(o)) {
-    out[k] = typeof v === 'number' ? f32(v) : Array.isArray(v) ? ([f32(v[0] as number), f32(v[1] as number)] as const) : v;
+    out[k] = typeof v === 'number' ? f32(v) : Array.isArray(v) ? ((v as readonly number[]).map(f32) as unknown as OptionValue) : v;
   }
   return out;
 }

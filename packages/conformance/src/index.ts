@@ -8,6 +8,7 @@
  */
 export * from './adapter.js';
 export { checkConformance, type ConformanceReport } from './check.js';
+export { declaredGaps, plannedBackend, type DeclaredGap, type GapConfiguration } from './gaps.js';
 export { planConformance, propertySummaries, type CheckResult, type ConformanceOptions, type PlannedCheck } from './plan.js';
 export { propertyNames, type PropertyName } from './properties/types.js';
 export type { AgreementStats } from './compare.js';

@@ -32,6 +32,18 @@ export interface PairOption {
   readonly doc: string;
 }
 
+/** A triple of reals such as AdEMAMix's `betas` (β₁, β₂, β₃), each element with its own interval. */
+export interface TripleOption {
+  readonly type: 'triple';
+  readonly default: readonly [number, number, number];
+  readonly items: readonly [
+    Omit<NumberOption, 'type' | 'default' | 'doc'>,
+    Omit<NumberOption, 'type' | 'default' | 'doc'>,
+    Omit<NumberOption, 'type' | 'default' | 'doc'>,
+  ];
+  readonly doc: string;
+}
+
 /** A true/false option such as `amsgrad` or `nesterov`. */
 export interface BooleanOption {
   readonly type: 'boolean';
@@ -58,12 +70,12 @@ export interface ViewOption {
 }
 
 /** The schema of one option: its type, default, allowed range or values, and a one-line description. */
-export type OptionSchema = NumberOption | PairOption | BooleanOption | EnumOption | ViewOption;
+export type OptionSchema = NumberOption | PairOption | TripleOption | BooleanOption | EnumOption | ViewOption;
 /** An optimizer's (or transform's, schedule's) options by name. */
 export type OptionsSchema = Readonly<Record<string, OptionSchema>>;
 
 /** A JSON value an option can hold. */
-export type OptionValue = number | boolean | string | readonly [number, number] | MatrixView;
+export type OptionValue = number | boolean | string | readonly [number, number] | readonly [number, number, number] | MatrixView;
 
 /** `[0, ∞)`-style interval text for messages. */
 export function describeInterval(o: { min?: Bound; max?: Bound; integer?: boolean }): string {
@@ -109,6 +121,18 @@ export function checkOption(where: string, key: string, schema: OptionSchema, va
     }
     case 'view':
       return checkView(value, fail);
+    case 'triple': {
+      if (!Array.isArray(value) || value.length !== 3) fail(`a triple [${schema.items.map(describeInterval).join(', ')}]`);
+      const triple = value as unknown[];
+      for (let i = 0; i < 3; i++) {
+        const item = triple[i];
+        const rule = schema.items[i as 0 | 1 | 2];
+        if (typeof item !== 'number' || !inInterval(item, rule)) {
+          throw new OptionError(`${where}: option "${key}[${i}]" must be ${describeInterval(rule)}, got ${show(item)}`);
+        }
+      }
+      return Object.freeze([triple[0] as number, triple[1] as number, triple[2] as number]) as readonly [number, number, number];
+    }
   }
 }
 
@@ -197,4 +221,17 @@ export const opt = {
   }),
   /** A pair of numbers, each with its own interval. */
   pair: (def: readonly [number, number], items: PairOption['items'], doc: string): PairOption => ({ type: 'pair', default: def, items, doc }),
+  /** A triple of numbers, each with its own interval. */
+  triple: (def: readonly [number, number, number], items: TripleOption['items'], doc: string): TripleOption => ({ type: 'triple', default: def, items, doc }),
+  /** Three decay rates such as AdEMAMix's `betas`: each in [0, 1). */
+  betas3: (def: readonly [number, number, number], doc: string): TripleOption => ({
+    type: 'triple',
+    default: def,
+    items: [
+      { min: { value: 0 }, max: { value: 1, open: true } },
+      { min: { value: 0 }, max: { value: 1, open: true } },
+      { min: { value: 0 }, max: { value: 1, open: true } },
+    ],
+    doc,
+  }),
 } as const;

@@ -27,6 +27,12 @@ import { adafactorDefinition } from './optimizers/adafactor.js';
 import { scheduleFreeSgdDefinition } from './optimizers/schedule-free-sgd.js';
 import { scheduleFreeAdamwDefinition } from './optimizers/schedule-free-adamw.js';
 import { marsDefinition } from './optimizers/mars.js';
+import { diffgradDefinition } from './optimizers/diffgrad.js';
+import { adanormDefinition } from './optimizers/adanorm.js';
+import { pnmDefinition } from './optimizers/pnm.js';
+import { adoptDefinition } from './optimizers/adopt.js';
+import { ademamixDefinition } from './optimizers/ademamix.js';
+import { adapnmDefinition } from './optimizers/adapnm.js';
 
 /**
  * Every optimizer core defines, by name. Backends look definitions up here; nothing registers itself as a
@@ -66,6 +72,12 @@ const list: readonly AnyDefinition[] = [
   scheduleFreeSgdDefinition,
   scheduleFreeAdamwDefinition,
   marsDefinition,
+  diffgradDefinition,
+  adanormDefinition,
+  pnmDefinition,
+  adoptDefinition,
+  ademamixDefinition,
+  adapnmDefinition,
 ];
 
 /** All optimizer definitions, by name, in a stable order. */

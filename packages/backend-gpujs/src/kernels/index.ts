@@ -8,6 +8,12 @@ import { adamAtan2Kernel } from './adam-atan2.js';
 import { adamKernel } from './adam.js';
 import { adamaxKernel } from './adamax.js';
 import { adamwKernel } from './adamw.js';
+import { diffgradKernel } from './diffgrad.js';
+import { adanormKernel } from './adanorm.js';
+import { pnmKernel } from './pnm.js';
+import { adoptKernel } from './adopt.js';
+import { ademamixKernel } from './ademamix.js';
+import { adapnmKernel } from './adapnm.js';
 import { lambKernel } from './lamb.js';
 import { larsKernel } from './lars.js';
 import { lionKernel } from './lion.js';
@@ -58,6 +64,12 @@ export const kernels: Readonly<Record<string, GpujsKernel<any>>> = {
   scheduleFreeSgd: scheduleFreeSgdKernel,
   scheduleFreeAdamw: scheduleFreeAdamwKernel,
   mars: marsKernel,
+  diffgrad: diffgradKernel,
+  adanorm: adanormKernel,
+  pnm: pnmKernel,
+  adopt: adoptKernel,
+  ademamix: ademamixKernel,
+  adapnm: adapnmKernel,
 };
 
 /** Optimizers of core's registry this backend does not implement yet, with the reason (none at the moment). */

@@ -6,6 +6,12 @@ import { adamAtan2Bound } from './adam-atan2.js';
 import { adamBound } from './adam.js';
 import { adamaxBound } from './adamax.js';
 import { adamwBound } from './adamw.js';
+import { diffgradBound } from './diffgrad.js';
+import { adanormBound } from './adanorm.js';
+import { pnmBound } from './pnm.js';
+import { adoptBound } from './adopt.js';
+import { ademamixBound } from './ademamix.js';
+import { adapnmBound } from './adapnm.js';
 import { lambBound } from './lamb.js';
 import { larsBound } from './lars.js';
 import { lionBound } from './lion.js';
@@ -65,6 +71,12 @@ export const boundFunctions: Readonly<Record<string, BoundFunction<any>>> = {
   scheduleFreeSgd: scheduleFreeSgdBound,
   scheduleFreeAdamw: scheduleFreeAdamwBound,
   mars: marsBound,
+  diffgrad: diffgradBound,
+  adanorm: adanormBound,
+  pnm: pnmBound,
+  adopt: adoptBound,
+  ademamix: ademamixBound,
+  adapnm: adapnmBound,
 };
 
 /**
