@@ -62,6 +62,8 @@ export function rateOption(optimizer: string): string {
 export const RACE_SHAPES: Readonly<Record<string, readonly number[]>> = {
   muon: [1, 2],
   muonTorch: [1, 2],
+  // MARS takes its variance-reduced step on matrices only (its 1-D branch is AdamW with lr1d).
+  mars: [1, 2],
 };
 
 /** The parameter shape `optimizer` races with on a function of `dimension` coordinates. */
@@ -93,6 +95,18 @@ export const RACE_RATES: Readonly<Record<string, Readonly<Record<string, number>
   muonWithAuxAdam: { rosenbrock: 0.0978, rastrigin: 0.496, beale: 0.0345, himmelblau: 0.0471, quadratic: 0.0601 },
   shampoo: { rosenbrock: 1.05, rastrigin: 2.69, beale: 0.226, himmelblau: 0.199, quadratic: 1.36 },
   adafactor: { rosenbrock: 2.13, rastrigin: 0.864, beale: 0.0172, himmelblau: 0.969, quadratic: 0.124 },
+  muonTorch: { rosenbrock: 0.042, rastrigin: 0.859, beale: 0.0494, himmelblau: 0.0507, quadratic: 0.0626 },
+  sm3: { rosenbrock: 2, rastrigin: 6.83, beale: 0.298, himmelblau: 0.165, quadratic: 1.96 },
+  amos: { rosenbrock: 0.362, rastrigin: 1.2, beale: 0.554, himmelblau: 0.49, quadratic: 0.145 },
+  scheduleFreeSgd: { rosenbrock: 1.01, rastrigin: 1.59, beale: 0.408, himmelblau: 0.227, quadratic: 1.9 },
+  scheduleFreeAdamw: { rosenbrock: 0.647, rastrigin: 2.46, beale: 0.0984, himmelblau: 0.0774, quadratic: 0.214 },
+  mars: { rosenbrock: 0.0372, rastrigin: 1.05, beale: 0.0925, himmelblau: 0.125, quadratic: 0.197 },
+  diffgrad: { rosenbrock: 0.116, rastrigin: 1.3, beale: 0.089, himmelblau: 0.0856, quadratic: 0.643 },
+  adanorm: { rosenbrock: 0.028, rastrigin: 0.501, beale: 0.0384, himmelblau: 0.0331, quadratic: 0.0904 },
+  pnm: { rosenbrock: 0.316, rastrigin: 0.774, beale: 0.0471, himmelblau: 0.0667, quadratic: 0.188 },
+  adopt: { rosenbrock: 0.0234, rastrigin: 1.49, beale: 0.253, himmelblau: 0.14, quadratic: 1.86 },
+  ademamix: { rosenbrock: 0.0366, rastrigin: 2.13, beale: 0.212, himmelblau: 0.127, quadratic: 0.905 },
+  adapnm: { rosenbrock: 0.262, rastrigin: 0.555, beale: 0.0409, himmelblau: 0.0516, quadratic: 0.117 },
   // END SEARCHED
 };
 

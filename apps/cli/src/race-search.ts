@@ -99,6 +99,10 @@ export function searchRates(settings: RateSearchSettings): FoundRate[] {
         },
         { trials: settings.trials, seed: settings.seed, ...(settings.range ? { range: settings.range } : {}) },
       );
+      // A rate option that changes nothing (a shape the optimizer sends to another branch) would "find" any rate.
+      if (result.trials.every((t) => t.value === result.trials[0]!.value) && Number.isFinite(result.best.value)) {
+        throw new InputError(`race --search: option "${option}" of ${name} has no effect on ${f} (every trial scores ${result.best.value}); set RATE_OPTION or RACE_SHAPES in race-config.ts`);
+      }
       const ok = Number.isFinite(result.best.value);
       const best = ok ? run(result.best.x) : undefined;
       const found: FoundRate = {
