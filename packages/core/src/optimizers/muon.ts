@@ -135,9 +135,8 @@ export function muonUpdate(o: MuonOptions, shape: readonly number[], grad: Float
  * - **Layouts.** That view assumes PyTorch's layouts, output axis first. `matrixView` names the row (output)
  *   axes R of other layouts (and, first among the columns, axes C): U is read as the matrix of its axes reordered
  *   (R, C, the unlisted axes ascending), orthogonalized, and put back,
- *   $$ O_t = \mathrm{mat}_R^{-1}\!ig(\mathrm{NS}(\mathrm{mat}_R(U_t))ig), \qquad
- *      \mathrm{mat}_R(U) \in \mathbb{R}^{m 	imes n}, \quad m = 	extstyle\prod_{a \in R} d_a, \ n = \prod_{a 
-otin R} d_a, $$
+ *   $$ O_t = \mathrm{mat}_R^{-1}\!\big(\mathrm{NS}(\mathrm{mat}_R(U_t))\big), \qquad
+ *      \mathrm{mat}_R(U) \in \mathbb{R}^{m \times n}, \quad m = \textstyle\prod_{a \in R} d_a, \ n = \prod_{a \notin R} d_a, $$
  *   and m, n in s are the view's. A TF.js kernel [kh, kw, in, out] under `{ rows: [-1], cols: [-2] }`
  *   gets exactly the update of the PyTorch filter [out, in, kh, kw] with the same values. Only which axes are
  *   rows matters mathematically (msign(P·U·Q) = P·msign(U)·Q for permutations P, Q); the column order only
