@@ -9,7 +9,7 @@ import { formatCatalog, optimizerCatalog } from './optimizers.js';
 import { NS_COEFFS_DEFAULTS, fitNsCoeffs, formatNsCoeffs, type Coefficients } from './ns-coeffs.js';
 import { checkWritableDir } from './files.js';
 import { DEBIAN_FASHION_MNIST, loadFashionMnist } from './train/fashion-mnist.js';
-import { BASELINE, TRAIN_OPTIMIZERS } from './train/optimizers.js';
+import { BASELINE, TRAIN_OPTIMIZERS, checkTrainOptimizer } from './train/optimizers.js';
 import type { TrainSettings } from './train/train.js';
 import { noProgress, stderrProgress, type Progress } from './progress.js';
 import { RACE_CLIP, RACE_SEARCH } from './race-config.js';
@@ -386,7 +386,7 @@ Run "descent help <command>" for a command's input, output and options.`,
     .action(async (task: string, opts: { optimizers?: string[]; batches: number; evalEvery: number; evalSize: number; trainSize?: number; data?: string; out: string; resume?: boolean; seed: number; json?: boolean }) => {
       if (task !== 'fashion-mnist') throw new InputError(`train: unknown task ${JSON.stringify(task)}; known: fashion-mnist`);
       const optimizers = opts.optimizers ?? [...Object.keys(TRAIN_OPTIMIZERS), BASELINE];
-      for (const name of optimizers) if (name !== BASELINE && !(name in TRAIN_OPTIMIZERS)) throw new InputError(`train: unknown optimizer ${JSON.stringify(name)}; known: ${[...Object.keys(TRAIN_OPTIMIZERS), BASELINE].join(', ')}`);
+      for (const name of optimizers) checkTrainOptimizer(name);
       await checkWritableDir(opts.out, 'train --out');
       const data = loadFashionMnist(opts.data);
       const settings: TrainSettings = { optimizers, batches: opts.batches, evalEvery: opts.evalEvery, evalSize: opts.evalSize, out: opts.out, resume: opts.resume ?? false, seed: opts.seed, ...(opts.trainSize ? { trainSize: opts.trainSize } : {}) };

@@ -7,7 +7,7 @@ import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { descentOptimizer, registerConv2DBackpropFilter } from '@descent/backend-tfjs';
 import { muonRouting } from '@descent/core';
-import { BASELINE, TRAIN_OPTIMIZERS } from './optimizers.js';
+import { BASELINE, TRAIN_OPTIMIZERS, checkTrainOptimizer } from './optimizers.js';
 import { InputError } from '../errors.js';
 import type { Split } from './fashion-mnist.js';
 
@@ -93,8 +93,8 @@ export function cnn(): tfl.Sequential {
 
 function optimizerFor(name: string): tf.Optimizer {
   if (name === BASELINE) return tf.train.adam(1e-3);
-  const make = TRAIN_OPTIMIZERS[name];
-  if (!make) throw new InputError(`train: unknown optimizer ${JSON.stringify(name)}; known: ${[...Object.keys(TRAIN_OPTIMIZERS), BASELINE].join(', ')}`);
+  checkTrainOptimizer(name);
+  const make = TRAIN_OPTIMIZERS[name]!;
   return name === 'muon' ? descentOptimizer(make(), { groups: (p) => muonRouting(p) }) : descentOptimizer(make());
 }
 
@@ -239,7 +239,7 @@ async function trainOne(name: string, data: { train: Split; test: Split }, s: Tr
 
 /** Trains every selected optimizer in turn (see the module comment). */
 export async function trainFashionMnist(data: { train: Split; test: Split }, s: TrainSettings): Promise<TrainResult[]> {
-  for (const name of s.optimizers) if (name !== BASELINE && !(name in TRAIN_OPTIMIZERS)) optimizerFor(name);
+  for (const name of s.optimizers) checkTrainOptimizer(name);
   await useWasm();
   const out: TrainResult[] = [];
   for (const name of s.optimizers) out.push(await trainOne(name, data, s));
