@@ -381,40 +381,100 @@ Run "descent help <command>" for a command's input, output and options.`,
     .option('--data <dir>', `folder with the four IDX files (default: Debian's ${DEBIAN_FASHION_MNIST})`)
     .option('--out <dir>', 'output folder', 'fashion-mnist-out')
     .option('--resume', 'continue from the checkpoints in --out')
-    .option('--seed <s>', 'seed of the data order', nonNegativeInteger, 1)
+    .option('--seed <s>', 'seed of the data order (and of the search)', nonNegativeInteger, 1)
+    .option('--landscape-grid <n>', 'grid points per side of the loss landscape on the PCA plane of the trajectory', positiveInteger, 15)
+    .option('--landscape-images <n>', 'training images the landscape loss is averaged over', positiveInteger, 512)
+    .option('--no-landscape', 'skip the landscape (and the weight snapshots it needs)')
+    .option('--search', 'search each optimizer\'s learning rate with short runs (TPE) instead of training')
+    .option('--trials <n>', 'TPE trials per optimizer for --search', positiveInteger, 8)
+    .option('--search-batches <n>', 'batches per --search trial', positiveInteger, 150)
+    .option('--write-config', 'with --search: write the rates into apps/cli/src/train/rates.ts')
     .option('--json', 'print the results as JSON')
-    .action(async (task: string, opts: { optimizers?: string[]; batches: number; evalEvery: number; evalSize: number; trainSize?: number; data?: string; out: string; resume?: boolean; seed: number; json?: boolean }) => {
+    .action(async (task: string, opts: { optimizers?: string[]; batches: number; evalEvery: number; evalSize: number; trainSize?: number; data?: string; out: string; resume?: boolean; seed: number; json?: boolean; landscape: boolean; landscapeGrid: number; landscapeImages: number; search?: boolean; trials: number; searchBatches: number; writeConfig?: boolean }) => {
       if (task !== 'fashion-mnist') throw new InputError(`train: unknown task ${JSON.stringify(task)}; known: fashion-mnist`);
-      const optimizers = opts.optimizers ?? [...Object.keys(TRAIN_OPTIMIZERS), BASELINE];
+      if (opts.writeConfig && !opts.search) throw new InputError('train: --write-config needs --search');
+      if (opts.landscape && opts.landscapeGrid < 2) throw new InputError(`train: --landscape-grid must be at least 2, got ${opts.landscapeGrid}`);
+      const optimizers = opts.optimizers ?? [...Object.keys(TRAIN_OPTIMIZERS), ...(opts.search ? [] : [BASELINE])];
       for (const name of optimizers) checkTrainOptimizer(name);
+      if (opts.search) {
+        const data = loadFashionMnist(opts.data);
+        const { searchTrainRates } = await import('./train/train.js');
+        const { writeTrainRates } = await import('./train/search-config.js');
+        const command = `pnpm descent train fashion-mnist --search${opts.optimizers ? ` --optimizers ${opts.optimizers.join(',')}` : ''} --trials ${opts.trials} --search-batches ${opts.searchBatches}${opts.trainSize ? ` --train-size ${opts.trainSize}` : ''} --seed ${opts.seed}`;
+        let bar: Progress = noProgress;
+        let current = '';
+        let found;
+        try {
+          found = await searchTrainRates(data, {
+            optimizers,
+            trials: opts.trials,
+            batches: opts.searchBatches,
+            seed: opts.seed,
+            ...(opts.trainSize ? { trainSize: opts.trainSize } : {}),
+            onTrial: (name, trial, trials, lr, value) => {
+              if (name !== current) {
+                bar.stop();
+                bar = io.progress?.(`search ${name}`) ?? noProgress;
+                current = name;
+              }
+              bar.update(trial, trials, `lr ${lr} → ${Number.isFinite(value) ? value.toFixed(4) : 'diverged'}`);
+            },
+          });
+        } finally {
+          bar.stop();
+        }
+        if (opts.writeConfig) await writeTrainRates(found, { trials: opts.trials, batches: opts.searchBatches, seed: opts.seed, command: `${command} --write-config` });
+        if (opts.json) io.stdout(`${JSON.stringify({ rates: found }, null, 2)}\n`);
+        else io.stdout(`${['| optimizer | lr | objective (mean loss, last quarter) |', '| --- | ---: | ---: |', ...found.map((f) => `| ${f.optimizer} | ${f.lr} | ${Number.isFinite(f.objective) ? f.objective.toFixed(4) : 'diverged'} |`)].join('\n')}\n`);
+        return;
+      }
       await checkWritableDir(opts.out, 'train --out');
       const data = loadFashionMnist(opts.data);
-      const settings: TrainSettings = { optimizers, batches: opts.batches, evalEvery: opts.evalEvery, evalSize: opts.evalSize, out: opts.out, resume: opts.resume ?? false, seed: opts.seed, ...(opts.trainSize ? { trainSize: opts.trainSize } : {}) };
+      const settings: TrainSettings = {
+        optimizers,
+        batches: opts.batches,
+        evalEvery: opts.evalEvery,
+        evalSize: opts.evalSize,
+        out: opts.out,
+        resume: opts.resume ?? false,
+        seed: opts.seed,
+        ...(opts.trainSize ? { trainSize: opts.trainSize } : {}),
+        ...(opts.landscape ? { landscape: { grid: opts.landscapeGrid, images: opts.landscapeImages } } : {}),
+      };
       // TF.js, tfjs-layers and the canvas load only for this command.
-      const { trainFashionMnist } = await import('./train/train.js');
+      const { earlierRuns, trainFashionMnist } = await import('./train/train.js');
       const { resultsJson, resultsMarkdown, writeReport } = await import('./train/report.js');
       const bars = new Map<string, Progress>();
       let results;
       try {
+        const barFor = (key: string) => {
+          let bar = bars.get(key);
+          if (!bar) {
+            for (const b of bars.values()) b.stop();
+            bar = io.progress?.(key) ?? noProgress;
+            bars.set(key, bar);
+          }
+          return bar;
+        };
         results = await trainFashionMnist(data, {
           ...settings,
           onBatch: (name, batch, total, loss, acc, ms) => {
-            let bar = bars.get(name);
-            if (!bar) {
-              for (const b of bars.values()) b.stop();
-              bar = io.progress?.(`train ${name}`) ?? noProgress;
-              bars.set(name, bar);
-            }
-            bar.update(batch, total, `loss ${loss.toFixed(3)}${acc === null ? '' : `, acc ${acc.toFixed(3)}`}, ${(1000 / ms).toFixed(1)} batches/s`);
+            barFor(`train ${name}`).update(batch, total, `loss ${loss.toFixed(3)}${acc === null ? '' : `, acc ${acc.toFixed(3)}`}, ${(1000 / ms).toFixed(1)} batches/s`);
           },
+          onLandscape: (name, done, total) => barFor(`landscape ${name}`).update(done, total, 'loss on the PCA plane'),
         });
       } finally {
         for (const b of bars.values()) b.stop();
       }
-      const command = `pnpm descent train fashion-mnist${opts.optimizers ? ` --optimizers ${opts.optimizers.join(',')}` : ''} --batches ${opts.batches} --eval-every ${opts.evalEvery} --eval-size ${opts.evalSize}${opts.trainSize ? ` --train-size ${opts.trainSize}` : ''} --seed ${opts.seed}`;
-      const files = writeReport(opts.out, results, settings, command);
-      if (opts.json) io.stdout(`${JSON.stringify(resultsJson(results), null, 2)}\n`);
-      else io.stdout(`${resultsMarkdown(results, settings, command)}`);
+      // Finished runs of other optimizers with the same settings join the report (a comparison built up in parts).
+      const all = [...results, ...earlierRuns(settings, data)];
+      const order = [...Object.keys(TRAIN_OPTIMIZERS), BASELINE];
+      all.sort((a, b) => order.indexOf(a.optimizer) - order.indexOf(b.optimizer));
+      const landscapeFlags = opts.landscape ? (opts.landscapeGrid !== 15 || opts.landscapeImages !== 512 ? ` --landscape-grid ${opts.landscapeGrid} --landscape-images ${opts.landscapeImages}` : '') : ' --no-landscape';
+      const command = `pnpm descent train fashion-mnist --batches ${opts.batches} --eval-every ${opts.evalEvery} --eval-size ${opts.evalSize}${opts.trainSize ? ` --train-size ${opts.trainSize}` : ''} --seed ${opts.seed}${landscapeFlags} --out ${opts.out}${all.length > results.length || opts.optimizers ? ' (optimizers run in parts with --optimizers, --resume)' : ''}`;
+      const files = writeReport(opts.out, all, settings, command);
+      if (opts.json) io.stdout(`${JSON.stringify(resultsJson(all), null, 2)}\n`);
+      else io.stdout(`${resultsMarkdown(all, settings, command)}`);
       io.stderr(`descent: wrote ${files.length} files to ${opts.out}\n`);
     });
 

@@ -88,6 +88,22 @@ function density(p: Parzen, u: number, lo: number, hi: number): number {
 
 /** Minimizes `objective` over x in `range` (log scale); see the module comment for the algorithm. */
 export function tpeSearch(objective: (x: number) => number, settings: TpeSettings = {}): TpeResult {
+  const search = tpeTrials(settings);
+  let next = search.next();
+  while (!next.done) next = search.next(objective(next.value));
+  return next.value;
+}
+
+/** {@link tpeSearch} for an objective that answers asynchronously (a training run); the same trials for the same seed. */
+export async function tpeSearchAsync(objective: (x: number) => Promise<number>, settings: TpeSettings = {}): Promise<TpeResult> {
+  const search = tpeTrials(settings);
+  let next = search.next();
+  while (!next.done) next = search.next(await objective(next.value));
+  return next.value;
+}
+
+/** The search as a generator: it yields each x to evaluate and is sent back the objective's value. */
+function* tpeTrials(settings: TpeSettings): Generator<number, TpeResult, number> {
   const trials = settings.trials ?? 200;
   const [xLo, xHi] = settings.range ?? [1e-5, 10];
   const startup = settings.startup ?? 10;
@@ -128,7 +144,7 @@ export function tpeSearch(objective: (x: number) => number, settings: TpeSetting
     }
     // Three significant digits: the rates go into a table people read, and a search replays exactly from its seed.
     const x = Number((10 ** u).toPrecision(3));
-    const value = objective(x);
+    const value = yield x;
     history.push({ x, value: Number.isNaN(value) ? Infinity : value });
   }
   let best = history[0]!;

@@ -6,7 +6,7 @@ import { PNG } from 'pngjs';
 import { describe, expect, it } from 'vitest';
 import { DEBIAN_FASHION_MNIST, loadFashionMnist } from '../src/train/fashion-mnist.js';
 import { parseIdx, readIdx } from '../src/train/idx.js';
-import { trainFashionMnist, type TrainSettings } from '../src/train/train.js';
+import { searchTrainRates, trainFashionMnist, type TrainSettings } from '../src/train/train.js';
 import { cli } from './run-cli.js';
 
 /** IDX bytes of unsigned bytes with `dims`, filled by `f`. */
@@ -87,11 +87,17 @@ withData('training on the real Fashion-MNIST (TF.js wasm)', () => {
   it('a run interrupted between checkpoints and resumed ends with the same weights, state and curve as one that was not', async () => {
     const whole = mkdtempSync(join(tmpdir(), 'descent-train-whole-'));
     const cut = mkdtempSync(join(tmpdir(), 'descent-train-cut-'));
-    const [a] = await trainFashionMnist(data!, { ...base(whole), optimizers: ['adam'] });
-    const [partial] = await trainFashionMnist(data!, { ...base(cut), optimizers: ['adam'], stopAfter: 7 });
+    const landscape = { grid: 3, images: 64 };
+    const [a] = await trainFashionMnist(data!, { ...base(whole), optimizers: ['adam'], landscape });
+    const [partial] = await trainFashionMnist(data!, { ...base(cut), optimizers: ['adam'], stopAfter: 7, landscape });
     expect(partial!.partial).toBe(true);
-    const [b] = await trainFashionMnist(data!, { ...base(cut), optimizers: ['adam'], resume: true });
+    expect(partial!.landscape).toBeUndefined();
+    const [b] = await trainFashionMnist(data!, { ...base(cut), optimizers: ['adam'], resume: true, landscape });
     expect(b!.curve).toEqual(a!.curve);
+    // The snapshots written after the checkpoint at 5 were dropped on resume: the trajectory and its landscape are the same.
+    expect(readFileSync(join(cut, 'trajectories', 'adam.f32')).equals(readFileSync(join(whole, 'trajectories', 'adam.f32')))).toBe(true);
+    expect(b!.landscape).toEqual(a!.landscape);
+    expect(a!.landscape!.values).toHaveLength(9);
     const checkpoint = (dir: string) => JSON.parse(readFileSync(join(dir, 'checkpoints', 'adam.json'), 'utf8')) as { batch: number; weights: number[][]; optimizerWeights: unknown };
     const ca = checkpoint(whole);
     const cb = checkpoint(cut);
@@ -104,13 +110,43 @@ withData('training on the real Fashion-MNIST (TF.js wasm)', () => {
 
   it('descent train fashion-mnist writes results.json, RESULTS.md and the curves; --json prints the results', async () => {
     const out = join(mkdtempSync(join(tmpdir(), 'descent-train-cli-')), 'out');
-    const r = await cli(['train', 'fashion-mnist', '--optimizers', 'adam,tf.train.adam', '--batches', '10', '--eval-every', '5', '--eval-size', '100', '--train-size', '640', '--out', out, '--json']);
+    const r = await cli(['train', 'fashion-mnist', '--optimizers', 'adam,tf.train.adam', '--batches', '10', '--eval-every', '5', '--eval-size', '100', '--train-size', '640', '--out', out, '--json', '--landscape-grid', '3', '--landscape-images', '64']);
     expect(r.code).toBe(0);
     const parsed = JSON.parse(r.stdout) as { results: Array<Record<string, unknown>> };
     expect(parsed.results.map((x) => x.optimizer)).toEqual(['adam', 'tf.train.adam']);
     for (const x of parsed.results) for (const key of ['batches', 'finalTrainLoss', 'testAccuracy', 'batchesToLoss01', 'batchesToAcc09', 'msPerBatch']) expect(x, key).toHaveProperty(key);
-    expect(readFileSync(join(out, 'RESULTS.md'), 'utf8')).toMatch(/\| adam \| (—|\d+) \| ~3500 \| (—|\d+) \| ~900 \|/);
+    expect(readFileSync(join(out, 'RESULTS.md'), 'utf8')).toMatch(/\| adam \| [\d.e-]+ \| (—|\d+) \| ~3500 \| (—|\d+) \| ~900 \|/);
     for (const f of ['loss.png', 'accuracy.png', 'adam_loss.png', 'tf.train.adam_accuracy.png']) expect(PNG.sync.read(readFileSync(join(out, f))).width, f).toBe(640);
+    expect(PNG.sync.read(readFileSync(join(out, 'adam_landscape_pca.png'))).width).toBe(420);
+    // A later invocation for another optimizer, same settings: the report shows both, the earlier run reused as it was.
+    const r2 = await cli(['train', 'fashion-mnist', '--optimizers', 'lion', '--batches', '10', '--eval-every', '5', '--eval-size', '100', '--train-size', '640', '--out', out, '--json', '--resume', '--landscape-grid', '3', '--landscape-images', '64']);
+    expect(r2.code, r2.stderr).toBe(0);
+    const both = JSON.parse(r2.stdout) as { results: Array<Record<string, unknown>> };
+    expect(both.results.map((x) => x.optimizer)).toEqual(['adam', 'lion', 'tf.train.adam']);
+    expect(readFileSync(join(out, 'RESULTS.md'), 'utf8')).toMatch(/\| lion \|[^\n]*\n\| tf\.train\.adam \|/);
+    const r3 = await cli(['train', 'fashion-mnist', '--optimizers', 'adam,lion', '--batches', '10', '--eval-every', '5', '--eval-size', '100', '--train-size', '640', '--out', out, '--json', '--resume', '--landscape-grid', '3', '--landscape-images', '64']);
+    expect(r3.code, r3.stderr).toBe(0);
+    const all = JSON.parse(r3.stdout) as { results: Array<Record<string, unknown>> };
+    expect(all.results.map((x) => x.optimizer)).toEqual(['adam', 'lion', 'tf.train.adam']);
+    expect(all.results[0]).toEqual(parsed.results[0]);
+  }, 600_000);
+
+  it('a resume under other settings is refused, naming the optimizer and both settings', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'descent-train-mismatch-'));
+    await trainFashionMnist(data!, { ...base(out), optimizers: ['adam'], stopAfter: 5 });
+    await expect(trainFashionMnist(data!, { ...base(out), optimizers: ['adam'], seed: 4, resume: true })).rejects.toThrow(/^train --resume: the checkpoint of adam in .* was made with other settings \(.*"seed":3.*; now .*"seed":4/);
+  }, 600_000);
+
+  it('--search: a seeded TPE over the rate from short runs, the same trials every time, the best within the range', async () => {
+    const settings = { optimizers: ['adam'], trials: 3, batches: 4, seed: 2, trainSize: 640 };
+    const [a] = await searchTrainRates(data!, settings);
+    const [b] = await searchTrainRates(data!, settings);
+    expect(b).toEqual(a);
+    expect(a!.trials).toHaveLength(3);
+    expect(a!.objective).toBe(Math.min(...a!.trials.map((t) => t.value)));
+    expect(a!.lr).toBeGreaterThanOrEqual(1e-3 * 10 ** -2.5);
+    expect(a!.lr).toBeLessThanOrEqual(1e-3 * 10 ** 1.5);
+    await expect(searchTrainRates(data!, { ...settings, optimizers: ['tf.train.adam'] })).rejects.toThrow('train --search: tf.train.adam runs at Adam\'s rate; search "adam" instead');
   }, 600_000);
 });
 

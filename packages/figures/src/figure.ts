@@ -62,7 +62,7 @@ export function drawTrajectoryOverlay(ctx: Context2D, layout: TrajectoryLayout, 
     layout.caption,
     [
       { left: trajectory.detail === undefined ? trajectory.label : `${trajectory.label}  ${trajectory.detail}`, right: landscape.surface.title, bold: true },
-      { left: `step ${k} / ${last}`, right: `f = ${formatValue(trajectory.values[k] ?? NaN)}` },
+      { left: `step ${trajectory.steps?.[k] ?? k} / ${trajectory.steps?.[last] ?? last}`, right: `f = ${formatValue(trajectory.values[k] ?? NaN)}` },
     ],
     fontSize,
   );

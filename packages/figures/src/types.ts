@@ -35,6 +35,8 @@ export interface Trajectory {
   readonly points: readonly Point[];
   /** f(θ₀) … f(θ_T), the same length as `points`. */
   readonly values: readonly number[];
+  /** The step number of each point when they are not 0, 1, …, T (snapshots of a longer run); captions show these. */
+  readonly steps?: readonly number[];
 }
 
 /** The few Canvas 2D calls the figures use: a browser's `CanvasRenderingContext2D` and @napi-rs/canvas's context both have them. */

@@ -1,7 +1,9 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PATH_COLORS, formatValue } from '@descent/figures';
-import { lineChartPng } from '@descent/figures/node';
+import { PATH_COLORS, computeLandscape, formatValue, type Surface } from '@descent/figures';
+import { lineChartPng, trajectoryPng } from '@descent/figures/node';
+import { interpolateGrid, type LandscapeGrid } from './landscape.js';
+import { TRAIN_SEARCH } from './rates.js';
 import type { TrainResult, TrainSettings } from './train.js';
 
 /**
@@ -28,8 +30,27 @@ export const SEED_TABLE: Readonly<Record<string, readonly [string, string]>> = {
 };
 
 /** `--json`'s shape. */
-export function resultsJson(results: readonly TrainResult[]): { results: Array<Omit<TrainResult, 'curve'>> } {
-  return { results: results.map(({ curve: _curve, ...r }) => r) };
+export function resultsJson(results: readonly TrainResult[]): { results: Array<Omit<TrainResult, 'curve' | 'landscape'>> } {
+  return { results: results.map(({ curve: _curve, landscape: _landscape, ...r }) => r) };
+}
+
+/** The landscape picture: the loss on the PCA plane (log colour scale), the final point marked, the trajectory on it. */
+export function landscapePng(optimizer: string, grid: LandscapeGrid, steps: readonly number[], size = 420): Buffer {
+  const xs = grid.xs;
+  const ys = grid.ys;
+  const surface: Surface = {
+    title: 'train loss',
+    value: interpolateGrid(grid),
+    domain: [
+      [xs[0] as number, xs[xs.length - 1] as number],
+      [ys[0] as number, ys[ys.length - 1] as number],
+    ],
+    minima: [[0, 0]],
+    minValue: Math.min(...grid.values, ...grid.pathLoss) * (1 - 1e-9),
+  };
+  const landscape = computeLandscape(surface, { resolution: 200 });
+  const pct = (v: number) => `${(100 * v).toFixed(0)}%`;
+  return trajectoryPng(landscape, { label: optimizer, detail: `PCs ${pct(grid.explained[0])} + ${pct(grid.explained[1])}`, points: grid.path, values: grid.pathLoss, steps }, { size });
 }
 
 /** RESULTS.md. */
@@ -38,19 +59,20 @@ export function resultsMarkdown(results: readonly TrainResult[], s: TrainSetting
   const lines = [
     '# Fashion-MNIST: batches to train loss 0.1 and to test accuracy 0.9, per optimizer',
     '',
-    `Made with \`${command}\`: ${s.batches} batches of 64 per optimizer from the same seeded initial weights (seed ${s.seed}), the CNN conv 3×3×32 → max-pool → conv 3×3×64 → max-pool → dense 128 → dense 10, TF.js wasm with descent's Conv2DBackpropFilter, each optimizer through \`descentOptimizer\` with its default options (not tuned), \`tf.train.adam\` as the baseline. Every ${s.evalEvery} batches: the mean training loss since the previous point and the accuracy on the first ${s.evalSize} test images; a threshold counts at the first point that reaches it.`,
+    `Made with \`${command}\`: ${s.batches} batches of 64 per optimizer from the same seeded initial weights (seed ${s.seed}), the CNN conv 3×3×32 → max-pool → conv 3×3×64 → max-pool → dense 128 → dense 10, TF.js wasm with descent's Conv2DBackpropFilter, each optimizer through \`descentOptimizer\` with its default options but the learning rate (column lr: ${TRAIN_SEARCH ? `found by \`${TRAIN_SEARCH.command}\`, ${TRAIN_SEARCH.trials} TPE trials of ${TRAIN_SEARCH.batches} batches each` : 'the defaults; no search committed'}), \`tf.train.adam\` as the baseline at Adam's rate. Every ${s.evalEvery} batches: the mean training loss since the previous point and the accuracy on the first ${s.evalSize} test images; a threshold counts at the first point that reaches it.`,
     '',
-    '| optimizer | batches to loss ≤ 0.1 | seeds | batches to acc ≥ 0.9 | seeds | final train loss | test accuracy | ms per batch |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| optimizer | lr | batches to loss ≤ 0.1 | seeds | batches to acc ≥ 0.9 | seeds | final train loss | test accuracy | ms per batch |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
     ...results.map((r) => {
       const seed = SEED_TABLE[r.optimizer] ?? ['', ''];
-      return `| ${r.optimizer}${r.partial ? ' (partial)' : ''} | ${cell(r.batchesToLoss01)} | ${seed[0]} | ${cell(r.batchesToAcc09)} | ${seed[1]} | ${formatValue(r.finalTrainLoss)} | ${formatValue(r.testAccuracy)} | ${Math.round(r.msPerBatch)} |`;
+      return `| ${r.optimizer}${r.partial ? ' (partial)' : ''} | ${formatValue(r.lr)} | ${cell(r.batchesToLoss01)} | ${seed[0]} | ${cell(r.batchesToAcc09)} | ${seed[1]} | ${formatValue(r.finalTrainLoss)} | ${formatValue(r.testAccuracy)} | ${Math.round(r.msPerBatch)} |`;
     }),
     '',
     '![train loss](loss.png)',
     '',
     '![test accuracy](accuracy.png)',
     '',
+    ...results.flatMap((r) => (r.landscape ? [`![${r.optimizer}: loss landscape on the PCA plane of its trajectory](${r.optimizer}_landscape_pca.png)`, ''] : [])),
   ];
   return lines.join('\n');
 }
@@ -72,6 +94,7 @@ export function writeReport(out: string, results: readonly TrainResult[], s: Tra
     const rx = { xLabel: 'batch', x: r.curve.map((p) => p.batch) };
     files.push([`${r.optimizer}_loss.png`, lineChartPng([{ label: r.optimizer, color, values: r.curve.map((p) => p.loss) }], { title: `${r.optimizer}: train loss`, log: true, ...rx })]);
     files.push([`${r.optimizer}_accuracy.png`, lineChartPng([{ label: r.optimizer, color, values: r.curve.map((p) => p.accuracy) }], { title: `${r.optimizer}: test accuracy`, ...rx })]);
+    if (r.landscape) files.push([`${r.optimizer}_landscape_pca.png`, landscapePng(r.optimizer, r.landscape, [0, ...r.curve.map((p) => p.batch)])]);
   });
   for (const [name, data] of files) writeFileSync(join(out, name), data);
   return files.map(([name]) => name);

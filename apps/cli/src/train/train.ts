@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, truncateSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
@@ -7,9 +7,11 @@ import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { descentOptimizer, registerConv2DBackpropFilter } from '@descent/backend-tfjs';
 import { muonRouting } from '@descent/core';
-import { BASELINE, TRAIN_OPTIMIZERS, checkTrainOptimizer } from './optimizers.js';
+import { BASELINE, TRAIN_OPTIMIZERS, checkTrainOptimizer, trainRate } from './optimizers.js';
 import { InputError } from '../errors.js';
+import { tpeSearchAsync } from '../search.js';
 import type { Split } from './fashion-mnist.js';
+import { gridAround, pcaPlane, type LandscapeGrid } from './landscape.js';
 
 /**
  * `descent train fashion-mnist`: the seeds' central experiment. A small CNN (conv 3×3×32 → max-pool 2 → conv
@@ -26,6 +28,14 @@ import type { Split } from './fashion-mnist.js';
  * @packageDocumentation
  */
 
+/** How the loss landscape around the final point is sampled (see `landscape.ts`). */
+export interface LandscapeSettings {
+  /** Grid points per side of the PCA plane. */
+  readonly grid: number;
+  /** Training images the loss is averaged over at each grid point (the first ones). */
+  readonly images: number;
+}
+
 /** Settings of {@link trainFashionMnist}. */
 export interface TrainSettings {
   readonly optimizers: readonly string[];
@@ -38,14 +48,22 @@ export interface TrainSettings {
   readonly out: string;
   readonly resume: boolean;
   readonly seed: number;
+  /** Learning rates by optimizer over the committed table (`rates.ts`). */
+  readonly rates?: Readonly<Record<string, number>>;
+  /** The landscape picture's sampling; omitted: no landscape (and no weight snapshots). */
+  readonly landscape?: LandscapeSettings;
   /** Stop after this many batches of this invocation (tests use it to interrupt a run). */
   readonly stopAfter?: number;
   readonly onBatch?: (optimizer: string, batch: number, total: number, loss: number, accuracy: number | null, msPerBatch: number) => void;
+  /** Called while the landscape is sampled: points done of the total. */
+  readonly onLandscape?: (optimizer: string, done: number, total: number) => void;
 }
 
 /** One optimizer's record. */
 export interface TrainResult {
   readonly optimizer: string;
+  /** The learning rate it ran with. */
+  readonly lr: number;
   readonly batches: number;
   readonly finalTrainLoss: number;
   readonly testAccuracy: number;
@@ -56,6 +74,8 @@ export interface TrainResult {
   readonly msPerBatch: number;
   /** The curves: batch, mean training loss since the previous point, test accuracy. */
   readonly curve: ReadonlyArray<{ batch: number; loss: number; accuracy: number }>;
+  /** The loss on the PCA plane of the weight trajectory, when asked for. */
+  readonly landscape?: LandscapeGrid;
   /** Set when the run did not finish (--stop-after). */
   readonly partial?: boolean;
 }
@@ -91,11 +111,11 @@ export function cnn(): tfl.Sequential {
   });
 }
 
-function optimizerFor(name: string): tf.Optimizer {
-  if (name === BASELINE) return tf.train.adam(1e-3);
+function optimizerFor(name: string, lr: number): tf.Optimizer {
+  if (name === BASELINE) return tf.train.adam(lr);
   checkTrainOptimizer(name);
-  const make = TRAIN_OPTIMIZERS[name]!;
-  return name === 'muon' ? descentOptimizer(make(), { groups: (p) => muonRouting(p) }) : descentOptimizer(make());
+  const spec = TRAIN_OPTIMIZERS[name]!(lr);
+  return name === 'muon' ? descentOptimizer(spec, { groups: (p) => muonRouting(p) }) : descentOptimizer(spec);
 }
 
 /** A permutation of 0 … n−1 for epoch `epoch` (mulberry32 seeded by seed and epoch): the same order on every run. */
@@ -143,6 +163,8 @@ function accuracy(model: tfl.Sequential, test: Split, n: number): number {
 
 interface Checkpoint {
   optimizer: string;
+  /** The settings the run was started with ({@link runKey}); a resume with others is refused. */
+  key: string;
   batch: number;
   weights: number[][];
   /** The optimizer's `getWeights()` (descent's adapter: its portable state as tensors; TF.js's own for the baseline). */
@@ -153,38 +175,143 @@ interface Checkpoint {
   ms: number;
 }
 
-const checkpointPath = (out: string, name: string): string => join(out, 'checkpoints', `${name.replace(/[^\w.-]/g, '_')}.json`);
+/** A finished optimizer's run, kept in DIR/runs so that later invocations (and the report) can use it. */
+interface RunFile {
+  key: string;
+  result: TrainResult;
+}
 
-function saveCheckpoint(out: string, c: Checkpoint): void {
-  const path = checkpointPath(out, c.optimizer);
+const fileName = (name: string): string => name.replace(/[^\w.-]/g, '_');
+const checkpointPath = (out: string, name: string): string => join(out, 'checkpoints', `${fileName(name)}.json`);
+const runPath = (out: string, name: string): string => join(out, 'runs', `${fileName(name)}.json`);
+const trajectoryPath = (out: string, name: string): string => join(out, 'trajectories', `${fileName(name)}.f32`);
+
+/** Write then rename: a run killed while writing keeps the previous file. */
+function writeAtomic(path: string, text: string): void {
   mkdirSync(dirname(path), { recursive: true });
-  // Write then rename: a run killed while writing keeps its previous checkpoint.
-  writeFileSync(`${path}.tmp`, JSON.stringify(c));
+  writeFileSync(`${path}.tmp`, text);
   renameSync(`${path}.tmp`, path);
 }
 
-function loadCheckpoint(out: string, name: string): Checkpoint | undefined {
+function readJson<T>(path: string): T | undefined {
   try {
-    return JSON.parse(readFileSync(checkpointPath(out, name), 'utf8')) as Checkpoint;
+    return JSON.parse(readFileSync(path, 'utf8')) as T;
   } catch {
     return undefined;
   }
 }
 
+/** Everything that decides a run's outcome, as one string: runs and checkpoints are reused only under the same key. */
+export function runKey(name: string, s: TrainSettings, trainSize: number, evalSize: number): string {
+  return JSON.stringify({ batches: s.batches, evalEvery: s.evalEvery, evalSize, trainSize, seed: s.seed, lr: trainRate(name, s.rates), landscape: s.landscape ?? null });
+}
+
+/** The model's weights as one flat vector (a snapshot of the trajectory). */
+function flatWeights(model: tfl.Sequential): Float32Array {
+  const parts = model.getWeights().map((w) => w.dataSync() as Float32Array);
+  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+/** Sets the model's weights to `base + a·u + b·v` (flat vectors in the order of `getWeights()`). */
+function setPlaneWeights(model: tfl.Sequential, base: Float32Array, u: Float64Array, v: Float64Array, a: number, b: number): void {
+  const shapes = model.getWeights().map((w) => w.shape);
+  let at = 0;
+  const tensors = shapes.map((shape) => {
+    const size = shape.reduce((p, d) => p * d, 1);
+    const values = new Float32Array(size);
+    for (let j = 0; j < size; j++, at++) values[j] = (base[at] as number) + a * (u[at] as number) + b * (v[at] as number);
+    return tf.tensor(values, shape);
+  });
+  model.setWeights(tensors);
+  tf.dispose(tensors);
+}
+
+/** Mean cross-entropy of the model on the first `n` training images. */
+function trainLoss(model: tfl.Sequential, train: Split, n: number): number {
+  let sum = 0;
+  for (let s = 0; s < n; s += 500) {
+    const idx = Array.from({ length: Math.min(500, n - s) }, (_, i) => s + i);
+    const { x, y } = batchOf(train, idx);
+    sum += tf.tidy(() => tf.sum(tfl.metrics.categoricalCrossentropy(y, model.predict(x) as tf.Tensor)).dataSync()[0] as number);
+    tf.dispose([x, y]);
+  }
+  return sum / n;
+}
+
+/** Reads the snapshots recorded so far (each `size` float32 weights). */
+function readSnapshots(path: string, size: number): Float32Array[] {
+  const bytes = readFileSync(path);
+  const count = Math.floor(bytes.length / (4 * size));
+  const all = new Float32Array(bytes.buffer, bytes.byteOffset, count * size);
+  return Array.from({ length: count }, (_, k) => all.slice(k * size, (k + 1) * size));
+}
+
+/** Samples the loss on the PCA plane of the recorded trajectory (see landscape.ts) and leaves the model at its final weights. */
+function sampleLandscape(name: string, model: tfl.Sequential, train: Split, snapshots: Float32Array[], ls: LandscapeSettings, onLandscape: TrainSettings['onLandscape']): LandscapeGrid {
+  const plane = pcaPlane(snapshots);
+  const final = snapshots[snapshots.length - 1] as Float32Array;
+  const [u, v] = plane.directions;
+  const images = Math.min(ls.images, train.count);
+  const { xs, ys } = gridAround(plane.coords, ls.grid);
+  const total = xs.length * ys.length + snapshots.length;
+  let done = 0;
+  const values: number[] = [];
+  for (const y of ys) {
+    for (const x of xs) {
+      setPlaneWeights(model, final, u, v, x, y);
+      values.push(trainLoss(model, train, images));
+      onLandscape?.(name, ++done, total);
+    }
+  }
+  // The loss at the snapshots themselves (not their projections): what the path's caption reports.
+  const zero = new Float64Array(final.length);
+  const pathLoss = snapshots.map((w) => {
+    setPlaneWeights(model, w, zero, zero, 0, 0);
+    const l = trainLoss(model, train, images);
+    onLandscape?.(name, ++done, total);
+    return l;
+  });
+  return { xs, ys, values, path: plane.coords, pathLoss, explained: plane.explained, images };
+}
+
 /** Trains the model with one optimizer (resuming from its checkpoint when asked) and returns its record. */
 async function trainOne(name: string, data: { train: Split; test: Split }, s: TrainSettings): Promise<TrainResult> {
-  const model = cnn();
-  const optimizer = optimizerFor(name);
-  model.compile({ optimizer, loss: 'categoricalCrossentropy' });
   const trainSize = Math.min(s.trainSize ?? data.train.count, data.train.count);
   const evalSize = Math.min(s.evalSize, data.test.count);
-  let state: Checkpoint = { optimizer: name, batch: 0, weights: [], optimizerWeights: [], curve: [], lossSum: 0, lossCount: 0, ms: 0 };
-  const saved = s.resume ? loadCheckpoint(s.out, name) : undefined;
+  const key = runKey(name, s, trainSize, evalSize);
+  const lr = trainRate(name, s.rates);
+  if (s.resume) {
+    const run = readJson<RunFile>(runPath(s.out, name));
+    if (run?.key === key) return run.result;
+  }
+  const model = cnn();
+  const optimizer = optimizerFor(name, lr);
+  model.compile({ optimizer, loss: 'categoricalCrossentropy' });
+  let state: Checkpoint = { optimizer: name, key, batch: 0, weights: [], optimizerWeights: [], curve: [], lossSum: 0, lossCount: 0, ms: 0 };
+  const saved = s.resume ? readJson<Checkpoint>(checkpointPath(s.out, name)) : undefined;
+  if (saved && saved.key !== key) {
+    throw new InputError(`train --resume: the checkpoint of ${name} in ${s.out} was made with other settings (${saved.key ?? 'unknown'}; now ${key}): use another --out or drop --resume`);
+  }
   if (saved) {
     state = saved;
     const shapes = model.getWeights().map((w) => w.shape);
     model.setWeights(saved.weights.map((w, i) => tf.tensor(w, shapes[i])));
     await optimizer.setWeights(saved.optimizerWeights.map((w) => ({ name: w.name, tensor: tf.tensor(w.data, w.shape, w.dtype as tf.DataType) })));
+  }
+  // Snapshots for the landscape: the start, then one at every checkpoint; a resumed run drops any written after its checkpoint.
+  const trajectory = trajectoryPath(s.out, name);
+  const size = model.countParams();
+  if (s.landscape) {
+    mkdirSync(dirname(trajectory), { recursive: true });
+    if (state.batch === 0) writeFileSync(trajectory, new Uint8Array(flatWeights(model).buffer));
+    else if (existsSync(trajectory)) truncateSync(trajectory, (state.curve.length + 1) * size * 4);
+    else throw new InputError(`train --resume: ${trajectory} is missing (the landscape needs the weights recorded so far): drop --resume to start ${name} again`);
   }
   const perEpoch = Math.floor(trainSize / BATCH);
   if (perEpoch < 1) throw new InputError(`train: ${trainSize} training images do not fill one batch of ${BATCH}`);
@@ -214,15 +341,19 @@ async function trainOne(name: string, data: { train: Split; test: Split }, s: Tr
       state.curve.push({ batch: state.batch, loss: state.lossSum / state.lossCount, accuracy: acc });
       state.lossSum = 0;
       state.lossCount = 0;
+      if (s.landscape) appendFileSync(trajectory, new Uint8Array(flatWeights(model).buffer));
       state.weights = model.getWeights().map((w) => Array.from(w.dataSync()));
       state.optimizerWeights = (await optimizer.getWeights()).map((w) => ({ name: w.name, shape: [...w.tensor.shape], dtype: w.tensor.dtype, data: Array.from(w.tensor.dataSync()) }));
-      saveCheckpoint(s.out, state);
+      writeAtomic(checkpointPath(s.out, name), JSON.stringify(state));
     }
     s.onBatch?.(name, state.batch, s.batches, loss, acc, state.ms / state.batch);
   }
   const last = state.curve[state.curve.length - 1];
+  const finished = state.batch >= s.batches;
+  const landscape = finished && s.landscape && state.curve.length >= 2 ? sampleLandscape(name, model, data.train, readSnapshots(trajectory, size), s.landscape, s.onLandscape) : undefined;
   const result: TrainResult = {
     optimizer: name,
+    lr,
     batches: state.batch,
     finalTrainLoss: last?.loss ?? NaN,
     testAccuracy: last?.accuracy ?? NaN,
@@ -230,11 +361,32 @@ async function trainOne(name: string, data: { train: Split; test: Split }, s: Tr
     batchesToAcc09: state.curve.find((p) => p.accuracy >= 0.9)?.batch ?? null,
     msPerBatch: state.ms / Math.max(1, state.batch),
     curve: state.curve,
-    ...(state.batch < s.batches ? { partial: true } : {}),
+    ...(landscape ? { landscape } : {}),
+    ...(finished ? {} : { partial: true }),
   };
+  if (finished) writeAtomic(runPath(s.out, name), JSON.stringify({ key, result } satisfies RunFile));
   model.dispose();
   optimizer.dispose();
   return result;
+}
+
+/**
+ * Earlier finished runs in `out/runs` made with the same settings, for optimizers not in this invocation: the
+ * report of a comparison built up one optimizer at a time (or over several sessions) shows all of them.
+ */
+export function earlierRuns(s: TrainSettings, data: { train: Split; test: Split }): TrainResult[] {
+  const dir = join(s.out, 'runs');
+  if (!existsSync(dir)) return [];
+  const trainSize = Math.min(s.trainSize ?? data.train.count, data.train.count);
+  const evalSize = Math.min(s.evalSize, data.test.count);
+  const order = [...Object.keys(TRAIN_OPTIMIZERS), BASELINE];
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => readJson<RunFile>(join(dir, f)))
+    .filter((r): r is RunFile => r !== undefined && !s.optimizers.includes(r.result.optimizer) && order.includes(r.result.optimizer))
+    .filter((r) => r.key === runKey(r.result.optimizer, s, trainSize, evalSize))
+    .map((r) => r.result)
+    .sort((a, b) => order.indexOf(a.optimizer) - order.indexOf(b.optimizer));
 }
 
 /** Trains every selected optimizer in turn (see the module comment). */
@@ -243,5 +395,88 @@ export async function trainFashionMnist(data: { train: Split; test: Split }, s: 
   await useWasm();
   const out: TrainResult[] = [];
   for (const name of s.optimizers) out.push(await trainOne(name, data, s));
+  return out;
+}
+
+/** Settings of {@link searchTrainRates}. */
+export interface TrainSearchSettings {
+  readonly optimizers: readonly string[];
+  /** TPE trials per optimizer. */
+  readonly trials: number;
+  /** Batches per trial. */
+  readonly batches: number;
+  readonly seed: number;
+  readonly trainSize?: number;
+  /** Decades searched below and above the default rate. */
+  readonly below?: number;
+  readonly above?: number;
+  readonly onTrial?: (optimizer: string, trial: number, trials: number, lr: number, objective: number) => void;
+}
+
+/** The rate found for one optimizer. */
+export interface FoundTrainRate {
+  readonly optimizer: string;
+  readonly lr: number;
+  readonly objective: number;
+  readonly trials: ReadonlyArray<{ readonly x: number; readonly value: number }>;
+}
+
+/**
+ * The short-run objective of the rate search: the mean training loss of the last quarter of `batches` batches from
+ * the common initial weights, in the common data order (the same for every trial, so trials differ only by their
+ * rate); a run whose loss becomes non-finite scores +∞.
+ */
+async function shortRun(name: string, lr: number, data: { train: Split; test: Split }, s: TrainSearchSettings): Promise<number> {
+  const trainSize = Math.min(s.trainSize ?? data.train.count, data.train.count);
+  const perEpoch = Math.floor(trainSize / BATCH);
+  if (perEpoch < 1) throw new InputError(`train --search: ${trainSize} training images do not fill one batch of ${BATCH}`);
+  const model = cnn();
+  const optimizer = optimizerFor(name, lr);
+  model.compile({ optimizer, loss: 'categoricalCrossentropy' });
+  const tail = Math.max(1, Math.ceil(s.batches / 4));
+  let sum = 0;
+  let order: Uint32Array = new Uint32Array(0);
+  try {
+    for (let b = 0; b < s.batches; b++) {
+      if (b % perEpoch === 0) order = permutation(trainSize, s.seed, Math.floor(b / perEpoch));
+      const at = (b % perEpoch) * BATCH;
+      const { x, y } = batchOf(data.train, order.subarray(at, at + BATCH));
+      const loss = (await model.trainOnBatch(x, y)) as number;
+      tf.dispose([x, y]);
+      if (!Number.isFinite(loss)) return Infinity;
+      if (b >= s.batches - tail) sum += loss;
+    }
+  } finally {
+    model.dispose();
+    optimizer.dispose();
+  }
+  return sum / tail;
+}
+
+/**
+ * `--search`: a seeded TPE (the seeds' hyperopt algorithm, `search.ts`) over log₁₀ lr in
+ * [default·10^−below, default·10^above] per optimizer, each trial a short run ({@link shortRun}). Short runs favour
+ * rates that fall fast early; the rates are a starting point for the full comparison, not its optimum.
+ */
+export async function searchTrainRates(data: { train: Split; test: Split }, s: TrainSearchSettings): Promise<FoundTrainRate[]> {
+  for (const name of s.optimizers) {
+    checkTrainOptimizer(name);
+    if (name === BASELINE) throw new InputError(`train --search: ${BASELINE} runs at Adam's rate; search "adam" instead`);
+  }
+  await useWasm();
+  const out: FoundTrainRate[] = [];
+  for (const name of s.optimizers) {
+    const base = trainRate(name, {});
+    let trial = 0;
+    const result = await tpeSearchAsync(
+      async (lr) => {
+        const value = await shortRun(name, lr, data, s);
+        s.onTrial?.(name, ++trial, s.trials, lr, value);
+        return value;
+      },
+      { trials: s.trials, seed: s.seed, startup: Math.min(s.trials, Math.max(3, Math.ceil(s.trials / 2))), range: [base * 10 ** -(s.below ?? 2.5), base * 10 ** (s.above ?? 1.5)] },
+    );
+    out.push({ optimizer: name, lr: result.best.x, objective: result.best.value, trials: result.trials });
+  }
   return out;
 }
