@@ -109,7 +109,8 @@ export function linspace(lo: number, hi: number, points: number): number[] {
 export function gridAround(coords: ReadonlyArray<readonly [number, number]>, points: number, margin = 0.25): { xs: number[]; ys: number[] } {
   const xs = coords.map((c) => c[0]);
   const ys = coords.map((c) => c[1]);
-  let [x0, x1, y0, y1] = [Math.min(...xs), Math.max(...xs), Math.min(...ys), Math.max(...ys)];
+  const [x0, x1] = [Math.min(...xs), Math.max(...xs)];
+  let [y0, y1] = [Math.min(...ys), Math.max(...ys)];
   const w = x1 - x0;
   const minH = w / 10;
   if (y1 - y0 < minH) {
