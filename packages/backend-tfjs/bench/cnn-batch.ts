@@ -9,7 +9,8 @@
  * (descent's muonWithAuxAdam with muonRouting: Muon for the kernels, in their tfjs-layers matrix view).
  *
  * On wasm the missing Conv2DBackpropFilter kernel is registered first (registerConv2DBackpropFilter); pass
- * `wasm-nokernel` to see the failure without it.
+ * `wasm-nokernel` to see the failure without it, `wasm-fast` for registerWasmTrainingKernels (what
+ * `descent train` uses: also the input gradient as col2im(dY·Wᵀ) and BatchMatMul without transposed operands).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
@@ -20,7 +21,7 @@ import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { adam, muonRouting, muonWithAuxAdam } from '@descent/core';
-import { descentOptimizer, registerConv2DBackpropFilter } from '../src/index.js';
+import { descentOptimizer, registerConv2DBackpropFilter, registerWasmTrainingKernels } from '../src/index.js';
 
 const require = createRequire(import.meta.url);
 setWasmPaths(`${dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json'))}/dist/`);
@@ -53,8 +54,9 @@ function cnn(): tfl.Sequential {
 
 async function main(): Promise<void> {
   const [which = 'wasm', batchesArg = '5', optimizerName = 'adam'] = process.argv.slice(2);
-  const backend = which === 'wasm-nokernel' ? 'wasm' : which;
+  const backend = which.startsWith('wasm') ? 'wasm' : which;
   if (which === 'wasm') registerConv2DBackpropFilter('wasm');
+  if (which === 'wasm-fast') registerWasmTrainingKernels('wasm');
   if (!(await tf.setBackend(backend))) throw new Error(`TF.js backend ${backend} is not available`);
   const batches = Number(batchesArg);
   const { x, y } = fashionMnist(64 * (batches + 1));

@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { descentOptimizer, registerConv2DBackpropFilter } from '@descent/backend-tfjs';
+import { descentOptimizer, registerWasmTrainingKernels } from '@descent/backend-tfjs';
 import { muonRouting } from '@descent/core';
 import { BASELINE, TRAIN_OPTIMIZERS, checkTrainOptimizer, trainRate } from './optimizers.js';
 import { InputError } from '../errors.js';
@@ -88,7 +88,7 @@ export function useWasm(): Promise<void> {
   ready ??= (async () => {
     const require = createRequire(import.meta.url);
     setWasmPaths(`${dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json'))}/dist/`);
-    registerConv2DBackpropFilter('wasm');
+    registerWasmTrainingKernels('wasm');
     if (!(await tf.setBackend('wasm'))) throw new Error('the TF.js wasm backend could not start');
     await tf.ready();
   })();

@@ -1,0 +1,14 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { cnn, useWasm } from './src/train/train.js';
+import { descentOptimizer } from '@descent/backend-tfjs';
+import { adam } from '@descent/core';
+await useWasm();
+const model = cnn();
+model.compile({ optimizer: descentOptimizer(adam()), loss: 'categoricalCrossentropy' });
+const x = tf.randomUniform([64, 28, 28, 1]); const y = tf.cast(tf.oneHot(tf.randomUniform([64], 0, 10, 'int32') as tf.Tensor1D, 10), 'float32');
+for (let i = 0; i < 3; i++) await model.trainOnBatch(x, y);
+const agg = new Map<string, number>();
+const prof = await tf.profile(async () => { for (let i = 0; i < 5; i++) await model.trainOnBatch(x, y); });
+for (const k of prof.kernels) agg.set(k.name, (agg.get(k.name) ?? 0) + (k.kernelTimeMs as number));
+const t0 = performance.now(); for (let i = 0; i < 10; i++) await model.trainOnBatch(x, y); console.log('ms/batch', (performance.now() - t0) / 10);
+console.log([...agg].sort((a, b) => b[1] - a[1]).slice(0, 8).map(([k, v]) => `${(v / 5).toFixed(1)} ms ${k}`).join('\n'));
