@@ -374,7 +374,7 @@ Run "descent help <command>" for a command's input, output and options.`,
     .description('Trains the seeds\' Fashion-MNIST CNN with each optimizer through descentOptimizer on TF.js wasm and writes curves, results.json and RESULTS.md.')
     .argument('<task>', 'the experiment: fashion-mnist')
     .option('--optimizers <names>', `comma-separated, from: ${[...Object.keys(TRAIN_OPTIMIZERS), BASELINE].join(', ')} (default: all)`, list)
-    .option('--batches <n>', 'batches of 64 per optimizer', positiveInteger, 3000)
+    .option('--batches <n>', 'batches of 64 per optimizer (6000: the longest of the seeds\' thresholds)', positiveInteger, 6000)
     .option('--eval-every <k>', 'record the mean training loss and the test accuracy (and checkpoint) every k batches', positiveInteger, 100)
     .option('--eval-size <n>', 'test images for the accuracy (the first n of 10,000)', positiveInteger, 2000)
     .option('--train-size <n>', 'training images used (the first n of 60,000)', positiveInteger)
@@ -471,7 +471,7 @@ Run "descent help <command>" for a command's input, output and options.`,
       const order = [...Object.keys(TRAIN_OPTIMIZERS), BASELINE];
       all.sort((a, b) => order.indexOf(a.optimizer) - order.indexOf(b.optimizer));
       const landscapeFlags = opts.landscape ? (opts.landscapeGrid !== 15 || opts.landscapeImages !== 512 ? ` --landscape-grid ${opts.landscapeGrid} --landscape-images ${opts.landscapeImages}` : '') : ' --no-landscape';
-      const command = `pnpm descent train fashion-mnist --batches ${opts.batches} --eval-every ${opts.evalEvery} --eval-size ${opts.evalSize}${opts.trainSize ? ` --train-size ${opts.trainSize}` : ''} --seed ${opts.seed}${landscapeFlags} --out ${opts.out}${all.length > results.length || opts.optimizers ? ' (optimizers run in parts with --optimizers, --resume)' : ''}`;
+      const command = `pnpm descent train fashion-mnist --batches ${opts.batches} --eval-every ${opts.evalEvery} --eval-size ${opts.evalSize}${opts.trainSize ? ` --train-size ${opts.trainSize}` : ''} --seed ${opts.seed}${landscapeFlags} --out ${opts.out}${all.length > results.length || opts.optimizers ? ' --resume' : ''}`;
       const files = writeReport(opts.out, all, settings, command);
       if (opts.json) io.stdout(`${JSON.stringify(resultsJson(all), null, 2)}\n`);
       else io.stdout(`${resultsMarkdown(all, settings, command)}`);
