@@ -78,11 +78,19 @@ function gradients(x: Float32Array, xShape: number[], w: Float32Array, wShape: n
     const b = tf.tensor2d(values(7 * 5, 4), [7, 5]);
     const products = [tf.matMul(a, b, true, false), tf.matMul(a, b, false, true), tf.matMul(b, a, true, false), tf.matMul(tf.transpose(a), b, false, false)];
     const batched = tf.matMul(tf.tensor3d(values(2 * 3 * 4, 5), [2, 3, 4]), tf.tensor3d(values(2 * 5 * 4, 6), [2, 5, 4]), false, true);
-    return [dx!, dw!, ...products, batched].map((t) => t.dataSync() as Float32Array);
+    // Max-pooling gradients, with ties (a ReLU's zeros) and overlapping windows (3 × 3, stride 2), 'same' padding.
+    const pooled = tf.relu(tf.tensor4d(x, xShape as [number, number, number, number]));
+    const poolGrads = ([[2, 2, 'valid'], [3, 2, 'same'], [2, 1, 'valid']] as const).map(([size, stride, p]) =>
+      tf.grad((v: tf.Tensor) => {
+        const y = tf.maxPool(v as tf.Tensor4D, size, stride, p);
+        return tf.sum(tf.mul(y, tf.tensor(values(y.size, 11), y.shape)));
+      })(pooled),
+    );
+    return [dx!, dw!, ...products, batched, ...poolGrads].map((t) => t.dataSync() as Float32Array);
   });
 }
 
-describe('registerWasmTrainingKernels: the input gradient by col2im(dY·Wᵀ), BatchMatMul without transposed operands', () => {
+describe('registerWasmTrainingKernels: the input gradient by col2im(dY·Wᵀ), BatchMatMul without transposed operands, MaxPoolGrad', () => {
   const configs: Array<{ x: number[]; w: number[]; strides: number; pad: 'same' | 'valid' }> = [
     { x: [2, 7, 6, 3], w: [3, 3, 3, 4], strides: 1, pad: 'valid' },
     { x: [2, 7, 6, 3], w: [3, 3, 3, 4], strides: 1, pad: 'same' },
@@ -90,7 +98,7 @@ describe('registerWasmTrainingKernels: the input gradient by col2im(dY·Wᵀ), B
     { x: [2, 13, 13, 32], w: [3, 3, 32, 64], strides: 1, pad: 'valid' },
   ];
   for (const c of configs) {
-    it(`equals tfjs-backend-cpu (dx, dw, transposed products): x ${JSON.stringify(c.x)}, w ${JSON.stringify(c.w)}, stride ${c.strides}, ${c.pad}`, async () => {
+    it(`equals tfjs-backend-cpu (dx, dw, transposed products, max-pool gradients): x ${JSON.stringify(c.x)}, w ${JSON.stringify(c.w)}, stride ${c.strides}, ${c.pad}`, async () => {
       expect(await tf.setBackend('wasm')).toBe(true);
       registerWasmTrainingKernels('wasm');
       const x = values(c.x.reduce((a, b) => a * b, 1), 1);
