@@ -9,9 +9,13 @@ export interface Progress {
 /** A progress display that shows nothing (output that is not a terminal, tests). */
 export const noProgress: Progress = { update() {}, stop() {} };
 
-/** A cli-progress bar on stderr, or {@link noProgress} when stderr is not a terminal (a log file should not fill with bars). */
+/**
+ * A cli-progress bar on stderr; when stderr is not a terminal (a log file should not fill with bars), a plain line
+ * at most once a minute, so that a long run started with nohup still says how far it is.
+ */
 export function stderrProgress(title: string): Progress {
-  if (!process.stderr.isTTY) return noProgress;
+  if (!process.stderr.isTTY) return lineProgress(title, (line) => process.stderr.write(line), 60_000);
+
   const bar = new cliProgress.SingleBar(
     {
       format: `${title} [{bar}] {value}/{total} {label} | {duration_formatted} elapsed, eta {eta_formatted}`,
@@ -34,5 +38,19 @@ export function stderrProgress(title: string): Progress {
     stop() {
       if (started) bar.stop();
     },
+  };
+}
+
+/** Progress as a line `title: done/total label` written at most every `everyMs` (none before the first interval). */
+export function lineProgress(title: string, write: (line: string) => void, everyMs: number, now: () => number = Date.now): Progress {
+  let last = now();
+  return {
+    update(done, total, label) {
+      const t = now();
+      if (t - last < everyMs) return;
+      last = t;
+      write(`${title}: ${done}/${total} ${label}\n`);
+    },
+    stop() {},
   };
 }
