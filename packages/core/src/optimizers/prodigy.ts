@@ -148,7 +148,7 @@ export const prodigyDefinition = defineOptimizer<ProdigyOptions>({
     throw new Error('prodigy: the step has two passes (phases); OptimizerBase runs them');
   },
   phases: {
-    sums: ['numerator', 'denominator'],
+    sums: ['dot', 'l1'],
     scalars: (o) => ({ d: o.d0, dMax: o.d0, dNumerator: 0, k: 0 }),
     begin: (groups, where) => {
       const c = prodigyConstants(groups, where);
@@ -164,12 +164,11 @@ export const prodigyDefinition = defineOptimizer<ProdigyOptions>({
       const p0 = slots.p0 as Float64Array;
       // State initialisation at the first update: x̂₀ is the parameter then (its sliced elements).
       if (step === 1) for (let j = 0; j < p0.length; j++) p0[j] = x[j * sliceP] as number;
-      if (!(o.lr > 0)) return { numerator: 0, denominator: 0 };
+      if (!(o.lr > 0)) return { dot: 0, l1: 0 };
       const coupled = decay !== 0 && !decouple;
       const gOf = (i: number): number => (coupled ? (grad[i] as number) + decay * (x[i] as number) : (grad[i] as number));
       let dot = 0;
       for (let j = 0; j < p0.length; j++) dot += gOf(j * sliceP) * ((p0[j] as number) - (x[j * sliceP] as number));
-      const numerator = (d / d0) * dlr * dot;
       const m = slots.expAvg;
       const v = slots.expAvgSq as Float64Array;
       const mScale = d * (1 - beta1);
@@ -180,28 +179,33 @@ export const prodigyDefinition = defineOptimizer<ProdigyOptions>({
         v[i] = (v[i] as number) * beta2 + vScale * g * g;
       }
       const sScale = o.safeguardWarmup ? (d / d0) * d : (d / d0) * dlr;
-      let denominator = 0;
+      let l1 = 0;
       for (let j = 0; j < s.length; j++) {
         s[j] = (s[j] as number) * beta3 + sScale * gOf(j * sliceP);
-        denominator += Math.abs(s[j] as number);
+        l1 += Math.abs(s[j] as number);
       }
-      return { numerator, denominator };
+      // The raw reductions ⟨ĝ, x̂₀ − x̂⟩ and ‖s‖₁; finish scales the first by (d/d₀)·dlr on the host, as upstream.
+      return { dot, l1 };
     },
     finish(groups) {
-      let delta = 0;
-      let dDenom = 0;
-      for (const g of groups) {
-        for (const c of g.contributions) {
-          delta += c.numerator as number;
-          dDenom += c.denominator as number;
-        }
-      }
       const first = groups[0]!;
       const o = first.options;
       const lr = first.constants.lr as number;
+      const dlr = first.constants.dlr as number;
+      const dOld = first.scalars.d as number;
+      // Summed in upstream's order: delta_numerator += (d/d0)·dlr·dot, d_denom += ‖s‖₁, parameter after parameter.
+      let delta = 0;
+      let dDenom = 0;
+      for (const g of groups) {
+        if (!(g.options.lr > 0)) continue;
+        for (const c of g.contributions) {
+          delta += (dOld / o.d0) * dlr * (c.dot as number);
+          dDenom += c.l1 as number;
+        }
+      }
       // Every gradient so far was 0 (or every group is at lr 0): no progress, nothing moves, nothing is counted.
       if (dDenom === 0) return false;
-      let d = first.scalars.d as number;
+      let d = dOld;
       let dMax = first.scalars.dMax as number;
       const dNumerator = (first.scalars.dNumerator as number) * prodigyBeta3(o) + delta;
       if (lr > 0) {
