@@ -168,6 +168,15 @@ export const cases: readonly Case[] = [
     ],
   },
   {
+    name: 'prodigy',
+    kind: 'tensor',
+    options: [
+      { d0: 1e-3 },
+      { d0: 1e-3, weightDecay: 0.1, decouple: false, betas: [0, 0.99], sliceP: 2, useBiasCorrection: true },
+      { d0: 1e-3, weightDecay: 0.1, safeguardWarmup: true, growthRate: 1.5, beta3: 0.9, eps: 1e-4 },
+    ],
+  },
+  {
     name: 'adapnm',
     kind: 'elementwise',
     options: [
