@@ -200,6 +200,7 @@ const CASES: Case[] = [
   { label: 'scheduleFreeAdamw', name: 'scheduleFreeAdamw', options: { lr: 0.05 } },
   { label: 'scheduleFreeAdamw decay at z, warmup', name: 'scheduleFreeAdamw', options: { lr: 0.05, weightDecay: 0.2, decayAtZ: true, warmupSteps: 2, r: 2, betas: [0.5, 0.9] } },
   { label: 'adafactor decay, d, maximize', name: 'adafactor', options: { lr: 0.05, weightDecay: 0.5, d: 1.5, maximize: true, beta2Decay: -0.5 } },
+  { label: 'adafactor separate roots', name: 'adafactor', options: { lr: 0.05, factoredRoot: 'separate' } },
   { label: 'muonTorch', name: 'muonTorch', options: { lr: 0.05 }, shapes: [[3, 4], [5, 2]], k: muonK },
   { label: 'muonTorch plain momentum, decay, matchRmsAdamw', name: 'muonTorch', options: { lr: 0.05, nesterov: false, weightDecay: 0.2, adjustLrFn: 'matchRmsAdamw' }, shapes: [[3, 4], [5, 2]], k: muonK },
   { label: 'sm3', name: 'sm3', options: { lr: 0.05 } },

@@ -167,6 +167,7 @@ const CONFIGS: Readonly<Record<string, readonly Config[]>> = {
   adafactor: [
     { label: 'defaults', options: { lr: 0.05 } },
     { label: 'decay, d, maximize', options: { lr: 0.05, weightDecay: 0.5, d: 1.5, maximize: true, beta2Decay: -0.5 } },
+    { label: 'separate roots (fairseq / Hugging Face)', options: { lr: 0.05, factoredRoot: 'separate' } },
   ],
   diffgrad: [
     { label: 'defaults', options: { lr: 0.05 } },
