@@ -241,7 +241,6 @@ export class TfjsOptimizer<O extends object = Record<string, unknown>> extends O
       *accumulate(name, grad, args) {
         return yield* self.accumulateParam(name, grad, args);
       },
-      // eslint-disable-next-line require-yield -- the second pass reads nothing back
       *apply(name, grad, args) {
         self.applyParam(name, grad, args);
       },

@@ -129,7 +129,6 @@ export class ReferenceOptimizer<O extends object = Record<string, unknown>> exte
       return { name, options: r.options(), shape: r.shape, param: l.tensor.data, grad: grad.data, slots: l.state.slots, scalars: l.state.scalars, step: l.state.step };
     };
     // The reference never waits: neither pass yields.
-    /* eslint-disable require-yield */
     yield* this.phasedStepWork(grads, {
       *accumulate(name, grad, args) {
         return phases.accumulate({ ...begin(name, grad), ...args });
@@ -138,7 +137,6 @@ export class ReferenceOptimizer<O extends object = Record<string, unknown>> exte
         phases.apply({ ...context(name, grad), ...args });
       },
     });
-    /* eslint-enable require-yield */
   }
 
   protected applyStep(grads: ReadonlyMap<string, Tensor>): void {
