@@ -617,7 +617,8 @@ export abstract class OptimizerBase<T, O extends object = Record<string, unknown
   /**
    * The step of a definition with `phases`, for a backend's `applyStepWork` to delegate to: `begin` on the host, the
    * first pass over every parameter with a gradient (group order, then parameter order), `finish` on the host with
-   * every contribution, then the second pass. The groups' shared scalars change only if every pass succeeded.
+   * every contribution, then the second pass. The groups' shared scalars are replaced once `finish` has run (a first
+   * pass that throws leaves them as they were).
    */
   protected *phasedStepWork(grads: ReadonlyMap<string, T>, hooks: PhaseHooks<T>): Work {
     const phases = this.def.phases!;
