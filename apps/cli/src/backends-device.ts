@@ -57,6 +57,7 @@ export async function tfjsBackend(device: string): Promise<ReplayBackend> {
           opt.step((point) => byParamName(names, gradient(names.map((n) => Float64Array.from(point.get(n)!.dataSync()))), tensorOf));
         },
         read: () => variables.map((v) => Float64Array.from(v.dataSync())),
+        exportState: () => opt.exportState(),
         dispose() {
           opt.dispose();
           for (const v of variables) v.dispose();
@@ -96,6 +97,7 @@ export function gpujsBackend(mode: string): Promise<ReplayBackend> {
           opt.step((point) => byParamName(names, gradient(names.map((n) => Float64Array.from(point.get(n)!.data))), tensorOf));
         },
         read: () => names.map((n) => Float64Array.from(opt.read(n))),
+        exportState: () => opt.exportState(),
         dispose: () => opt.dispose(),
       };
     },

@@ -1,4 +1,4 @@
-import { createReference, show, type GroupConfig, type OptimizerSpec, type Tensor } from '@descent/core';
+import { createReference, show, type GroupConfig, type OptimizerSpec, type PortableState, type Tensor } from '@descent/core';
 import { InputError } from './errors.js';
 
 /**
@@ -27,6 +27,8 @@ export interface ReplaySession {
   stepAt(gradient: (point: readonly Float64Array[]) => ReadonlyArray<Float64Array | null>): void;
   /** The current parameters, in input order, as Float64 (a backend working in float32 widens exactly). */
   read(): Float64Array[];
+  /** The optimizer's portable state (the `ema` wrapper's average is its `emaParam` slot). */
+  exportState(): PortableState;
   dispose(): void;
 }
 
@@ -71,6 +73,7 @@ export const referenceBackend: ReplayBackend = {
         opt.step((point) => byParamName(names, gradient(names.map((n) => Float64Array.from((point.get(n) as Tensor).data))), tensorOf));
       },
       read: () => tensors.map(([, t]) => Float64Array.from(t.data)),
+      exportState: () => opt.exportState(),
       dispose: () => opt.dispose(),
     };
   },

@@ -1,4 +1,5 @@
 import {
+  emaWeights,
   normalizeSpec,
   decodeNumber,
   encodeArray,
@@ -21,7 +22,7 @@ import { InputError } from './errors.js';
  */
 
 /** The replay file's keys that drive the run. */
-const INPUT_KEYS = ['optimizer', 'options', 'transforms', 'schedule', 'lookahead', 'groups', 'params', 'grads'] as const;
+const INPUT_KEYS = ['optimizer', 'options', 'transforms', 'schedule', 'lookahead', 'ema', 'cautious', 'groups', 'params', 'grads'] as const;
 /** Keys carried by golden fixtures for people and tests; replay ignores them. */
 const METADATA_KEYS = ['description', 'generator', 'expected'] as const;
 const PARAM_KEYS = ['name', 'shape', 'data'] as const;
@@ -32,8 +33,11 @@ const NUMBER_FORMS = 'a number or one of "NaN", "Infinity", "-Infinity", "-0"';
 export interface ReplayOutput {
   readonly optimizer: string;
   readonly backend: string;
-  /** Every parameter after every step, in input order; non-finite values and -0 as strings. */
-  readonly steps: Array<{ readonly params: JsonNumber[][] }>;
+  /**
+   * Every parameter after every step, in input order; non-finite values and -0 as strings. With the `ema` wrapper
+   * also the weight average (the `emaParam` slot, what to evaluate with) after every step, in the same order.
+   */
+  readonly steps: Array<{ readonly params: JsonNumber[][]; readonly ema?: JsonNumber[][] }>;
 }
 
 /** A fully validated replay. */
@@ -123,7 +127,7 @@ export function parseReplay(input: unknown): ReplayPlan {
   if (typeof input.optimizer !== 'string') fail(`"optimizer" must be an optimizer name, got ${show(input.optimizer)}`);
   // The optional composition keys are those of a spec (see core's normalizeSpec); absent ones stay absent.
   const composed = Object.fromEntries(
-    (['transforms', 'schedule', 'lookahead'] as const).filter((k) => input[k] !== undefined).map((k) => [k, input[k]]),
+    (['transforms', 'schedule', 'lookahead', 'ema', 'cautious'] as const).filter((k) => input[k] !== undefined).map((k) => [k, input[k]]),
   );
   const spec = normalizeSpec({ name: input.optimizer, options: input.options ?? {}, ...composed });
   const groups = parseGroups(input.groups);
@@ -162,7 +166,14 @@ export async function replay(input: unknown, options: ReplayOptions = {}): Promi
     const steps: ReplayOutput['steps'] = [];
     for (const grads of plan.grads) {
       session.step(grads);
-      steps.push({ params: session.read().map((a) => encodeArray(a)) });
+      const params = session.read().map((a) => encodeArray(a));
+      if (!plan.spec.ema) {
+        steps.push({ params });
+        continue;
+      }
+      // Own entries only (a parameter may be named "__proto__").
+      const avg = new Map(Object.entries(emaWeights(session.exportState())));
+      steps.push({ params, ema: plan.params.map((p) => encodeArray(avg.get(p.name)!.data)) });
     }
     return { optimizer: plan.spec.name, backend: backend.name, steps };
   } finally {

@@ -115,7 +115,7 @@ describe('replay', () => {
       [
         'unknown key',
         { ...base(), step: 1 },
-        'replay: unknown key "step"; known keys: optimizer, options, transforms, schedule, lookahead, groups, params, grads (and description, generator, expected, which are ignored)',
+        'replay: unknown key "step"; known keys: optimizer, options, transforms, schedule, lookahead, ema, cautious, groups, params, grads (and description, generator, expected, which are ignored)',
       ],
       ['missing optimizer', { params: base().params, grads: [] }, 'replay: missing key "optimizer"'],
       ['missing params', { optimizer: 'sgd', grads: [] }, 'replay: missing key "params"'],
@@ -291,6 +291,80 @@ describe('replay of composed specs', () => {
     const plain = await replay({ ...input, lookahead: undefined, transforms: undefined, schedule: undefined });
     expect(plain.steps[3]!.params[0]).not.toEqual(want[3]);
   });
+  /**
+   * The ema and cautious wrappers: the reference run must be the library's own (bitwise), the float32 backends
+   * within float32 rounding of it (a few steps of Adam at lr 0.1 on O(1) values: 1e-5 absolute is ~100 ulps of the
+   * largest value, and far below the effect of either wrapper, which changes values by > 1e-2 here).
+   */
+  describe('the ema and cautious wrappers, on every backend', () => {
+    const wrapped = {
+      optimizer: 'adam',
+      options: { lr: 0.1 },
+      ema: { decay: 0.5 },
+      cautious: { eps: 0.25 },
+      params: [
+        { name: 'w', shape: [3], data: [1, -1, 0.5] },
+        { name: 'b', shape: [1], data: [2] },
+      ],
+      grads: [
+        [[3, 4, -1], [1]],
+        [[-1, 0.5, -2], null],
+        [[0.5, -2, 1], [-1]],
+        [[1, 1, 1], [0.5]],
+      ],
+    };
+    const expected = (): { params: number[][][]; ema: number[][][] } => {
+      const spec = specFromJSON({ name: 'adam', options: { lr: 0.1 }, ema: wrapped.ema, cautious: wrapped.cautious });
+      const w: Tensor = { shape: [3], data: Float64Array.from([1, -1, 0.5]) };
+      const b: Tensor = { shape: [1], data: Float64Array.from([2]) };
+      const opt = createReference(spec, { w, b });
+      const params: number[][][] = [];
+      const ema: number[][][] = [];
+      for (const [gw, gb] of wrapped.grads) {
+        opt.step({ w: { shape: [3], data: Float64Array.from(gw!) }, b: gb ? { shape: [1], data: Float64Array.from(gb) } : null });
+        params.push([[...w.data], [...b.data]]);
+        const avg = opt.exportState().params;
+        ema.push([avg.w!.slots.emaParam!.data as number[], avg.b!.slots.emaParam!.data as number[]]);
+      }
+      return { params, ema };
+    };
+    const numbers = (xs: ReadonlyArray<ReadonlyArray<unknown>>): number[][] => xs.map((a) => a.map((v) => decodeNumber(v) as number));
+
+    it('reference: the library run, bitwise, with the average after every step', async () => {
+      const out = await replay(wrapped);
+      const want = expected();
+      expect(out.steps.map((s) => numbers(s.params))).toEqual(want.params);
+      expect(out.steps.map((s) => numbers(s.ema!))).toEqual(want.ema);
+      // Both wrappers changed the run: the average differs from the parameters, cautious from plain Adam+EMA.
+      expect(numbers(out.steps[3]!.ema!)).not.toEqual(numbers(out.steps[3]!.params));
+      const uncautious = await replay({ ...wrapped, cautious: undefined });
+      expect(Math.abs((numbers(uncautious.steps[3]!.params)[0]![1] as number) - (want.params[3]![0]![1] as number))).toBeGreaterThan(1e-2);
+      // Without ema there is no "ema" field.
+      expect('ema' in (await replay({ ...wrapped, ema: undefined })).steps[0]!).toBe(false);
+    });
+
+    for (const [backend, settings] of [
+      ['tfjs', {}],
+      ['tfjs', { tfjsBackend: 'wasm' }],
+      ['gpujs', { gpujsMode: 'webasm' }],
+      ['gpujs', { gpujsMode: 'cpu' }],
+    ] as const) {
+      it(`${backend} ${JSON.stringify(settings)}: within float32 rounding of the reference`, async () => {
+        const out = await replay(wrapped, { backend, settings });
+        const want = expected();
+        out.steps.forEach((s, t) => {
+          numbers(s.params).forEach((p, i) => p.forEach((x, j) => expect(Math.abs(x - want.params[t]![i]![j]!)).toBeLessThan(1e-5)));
+          numbers(s.ema!).forEach((p, i) => p.forEach((x, j) => expect(Math.abs(x - want.ema[t]![i]![j]!)).toBeLessThan(1e-5)));
+        });
+      });
+    }
+
+    it('names the wrapper of a bad option', async () => {
+      await expect(replay({ ...wrapped, ema: { decay: 2 } })).rejects.toThrow(/ema: option "decay"/);
+      await expect(replay({ ...wrapped, cautious: { eps: -1 } })).rejects.toThrow(/cautious: option "eps"/);
+    });
+  });
+
   it('names the part of a bad composition', async () => {
     await expect(replay({ optimizer: 'adam', lookahead: { k: 0 }, params: [{ name: 'w', shape: [1], data: [0] }], grads: [] })).rejects.toThrow(
       'adam: lookahead: option "k" must be an integer in [1, ∞), got 0',

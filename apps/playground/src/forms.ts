@@ -64,8 +64,9 @@ export function optionsForm(optimizer: string, values: Readonly<Record<string, u
     };
     switch (schema.type) {
       case 'number': {
-        const el = input(String(value), describeInterval(schema));
-        readers.set(key, () => parseNumber(el.value));
+        // A nullable option ("not set", e.g. Prodigy's beta3) is an empty field.
+        const el = input(value === null ? '' : String(value), schema.nullable ? `${describeInterval(schema)}, or empty for not set` : describeInterval(schema));
+        readers.set(key, () => (schema.nullable && el.value.trim() === '' ? null : parseNumber(el.value)));
         break;
       }
       case 'pair': {

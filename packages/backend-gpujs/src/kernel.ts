@@ -34,6 +34,8 @@ export interface GpujsKernelContext<O> {
    * Float64 on the host. A {@link Work}, because it reads back: `const s = yield* ctx.sumSquares('param')`.
    */
   sumSquares(buffer: string): Work<number>;
+  /** Σx of a buffer, as {@link sumSquares} (float32 blocks on the device, Float64 on the host). */
+  sum(buffer: string): Work<number>;
   /**
    * A host copy of a buffer's values (a readback on devices with their own memory), for host-side Float64 work:
    * `const h = yield* ctx.read('precond0')`.
@@ -56,6 +58,19 @@ export interface GpujsKernel<O = never> {
    * evaluates the gradient into the temporary buffer `point`.
    */
   evaluationPoint?(ctx: GpujsKernelContext<O>): void;
+  /**
+   * First pass of a two-phase step (core's `GroupPhases`, Prodigy): writes the slots, returns the parameter's
+   * contributions (named as the definition's `phases.sums`), reading its reductions back with `yield*`.
+   */
+  accumulate?(ctx: GpujsPhaseContext<O>): Work<Record<string, number>>;
+  /** Second pass of a two-phase step: writes the parameter. */
+  apply?(ctx: GpujsPhaseContext<O>): void | Work;
+}
+
+/** A pass of a two-phase step: the group's shared scalars and the step's host constants too. */
+export interface GpujsPhaseContext<O> extends GpujsKernelContext<O> {
+  readonly group: Readonly<Record<string, number>>;
+  readonly constants: Readonly<Record<string, number>>;
 }
 
 /** Elements summed in float32 by one device thread of a reduction; the partial sums are added in Float64. */

@@ -207,6 +207,7 @@ class ParamRuntime {
       scalars: this.scalars,
       run: (program, values) => this.run(program, values),
       sumSquares: (buffer) => this.reduce(buffer, 'sumSquares'),
+      sum: (buffer) => this.reduce(buffer, 'sum'),
       read: (buffer) => readback64(this.buffer(buffer)),
       write: (buffer, values) => {
         const b = this.writable(buffer, values.length);
@@ -465,7 +466,70 @@ export class GpujsOptimizer<O extends object = Record<string, unknown>> extends 
     this.runWork(this.applyStepWork(grads));
   }
 
+  /**
+   * A definition with phases (Prodigy): the base's two passes over the kernel's `accumulate` and `apply`. Every
+   * gradient stays bound to its parameter from the first pass to the end of the second.
+   */
+  private *phasedStep(grads: ReadonlyMap<string, Float32Tensor>): Work {
+    const phases = this.def.phases!;
+    const kernel = this.kernel;
+    const bound: ParamRuntime[] = [];
+    const owned: Buf[] = [];
+    for (const [name, grad] of grads) {
+      const rt = this.live.get(name)!;
+      if (rt.size === 0) continue;
+      rt.grad = grad instanceof DeviceGradient ? grad.buf : new Buf(rt.size, [rt.size], grad.data);
+      if (!(grad instanceof DeviceGradient)) owned.push(rt.grad);
+      bound.push(rt);
+    }
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the hooks are generator methods
+    const self = this;
+    try {
+      yield* this.phasedStepWork(grads, {
+        *accumulate(name, _grad, args) {
+          const rt = self.live.get(name)!;
+          const r = self.records.get(name)!;
+          const options = r.options();
+          if (rt.step === 0) self.reinitialize(rt, r, options);
+          rt.step += 1;
+          if (rt.size === 0) return yield* self.emptyPhase(rt, r, (param, slots) => phases.accumulate({ name, options, shape: r.shape, param, grad: param, slots, scalars: rt.scalars, step: rt.step, ...args }));
+          if (self.residency === 'host') self.device.hostWritten(rt.param);
+          return yield* kernel.accumulate!({ ...rt.context(options, r.shape), ...args });
+        },
+        *apply(name, _grad, args) {
+          const rt = self.live.get(name)!;
+          const r = self.records.get(name)!;
+          const options = r.options();
+          if (rt.size === 0) {
+            yield* self.emptyPhase(rt, r, (param, slots) => phases.apply({ name, options, shape: r.shape, param, grad: param, slots, scalars: rt.scalars, step: rt.step, ...args }));
+            return;
+          }
+          const work = kernel.apply!({ ...rt.context(options, r.shape), ...args });
+          if (work) yield* work;
+          if (self.residency === 'host') yield* readback(rt.param);
+        },
+      });
+    } finally {
+      for (const b of owned) this.device.free(b);
+      for (const rt of bound) rt.grad = null;
+    }
+  }
+
+  /** Runs `f` on Float64 copies of an empty parameter's slots and writes them back. */
+  private *emptyPhase<R>(rt: ParamRuntime, r: ParamRecord<O>, f: (param: Float64Array, slots: Record<string, Float64Array>) => R): Work<R> {
+    const slots: Record<string, Float64Array> = {};
+    for (const s of r.slots) slots[s.name] = yield* readback64(rt.slots.get(s.name)!);
+    const result = f(new Float64Array(0), slots);
+    for (const s of r.slots) {
+      const b = rt.slots.get(s.name)!;
+      (b.host as Float32Array).set(slots[s.name] as Float64Array);
+      this.device.hostWritten(b);
+    }
+    return result;
+  }
+
   protected override *applyStepWork(grads: ReadonlyMap<string, Float32Tensor>): Work {
+    if (this.def.phases) return yield* this.phasedStep(grads);
     for (const [name, grad] of grads) {
       const rt = this.live.get(name)!;
       const r = this.records.get(name)!;

@@ -10,7 +10,8 @@ import type { Program } from './program.js';
  * @packageDocumentation
  */
 
-export type Reduction = 'sumSquares' | 'maxAbs' | { readonly sumAbsPow: number };
+/** `sum`: Σx (signed; its float32 part is bounded by (B − 1)·u·Σ|x|). */
+export type Reduction = 'sumSquares' | 'sum' | 'maxAbs' | { readonly sumAbsPow: number };
 
 /** Number of partial results of a reduction over n elements. */
 export function partialCount(n: number): number {
@@ -22,6 +23,7 @@ export function reductionProgram(source: string, n: number, reduction: Reduction
   let fold: string;
   const scalars: string[] = [];
   if (reduction === 'sumSquares') fold = 's += x * x;';
+  else if (reduction === 'sum') fold = 's += x;';
   else if (reduction === 'maxAbs') fold = 's = Math.max(s, Math.abs(x));';
   else {
     fold = 's += Math.pow(Math.abs(x), p);';

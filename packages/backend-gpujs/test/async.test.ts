@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { UnsupportedError, adafactor, clipGradNorm, lamb, lookahead, muon, nag, shampoo, softClip, withTransforms, type OptimizerSpec } from '@descent/core';
+import { UnsupportedError, adafactor, clipGradNorm, lamb, lookahead, muon, nag, prodigy, shampoo, softClip, withTransforms, type OptimizerSpec } from '@descent/core';
 import { createGpujs, createGpujsAsync, type Float32Tensor, type GpujsActualMode } from '../src/index.js';
 import { headlessglProblem, randomData, rng } from './helpers.js';
 
@@ -19,6 +19,8 @@ const specs: Array<[string, OptimizerSpec, Record<string, number[]>]> = [
   ['shampoo + softClip', withTransforms(shampoo({ lr: 0.05, updateFreq: 2 }), softClip()) as OptimizerSpec, { w: [4, 3], b: [3] }],
   ['muon', muon({ lr: 0.02 }) as OptimizerSpec, { w: [6, 8] }],
   ['adafactor', adafactor({ lr: 0.01 }) as OptimizerSpec, { w: [5, 6], b: [4] }],
+  // Two phases with a readback of the partial sums of every parameter between them (the exported state holds d).
+  ['prodigy', prodigy({ d0: 1e-3, weightDecay: 0.01 }) as OptimizerSpec, { w: [5, 6], b: [4] }],
 ];
 
 function problem(shapes: Record<string, number[]>, seed: number) {

@@ -128,7 +128,7 @@ export const cases: readonly Case[] = [
     name: 'adafactor',
     kind: 'tensor',
     shapes: { w: [7, 9], b: [5], conv: [2, 3, 5], s: [] },
-    options: [{}, { lr: 0.1, weightDecay: 0.1, d: 1.5, maximize: true }, { beta2Decay: -0.5, eps: [1e-3, 1e-2] }],
+    options: [{}, { lr: 0.1, weightDecay: 0.1, d: 1.5, maximize: true }, { beta2Decay: -0.5, eps: [1e-3, 1e-2] }, { factoredRoot: 'separate' }],
   },
   { name: 'diffgrad', kind: 'elementwise', options: [{ lr: 0.01 }, { lr: 0.01, weightDecay: 0.1, eps: 1e-4, betas: [0.8, 0.9], maximize: true }] },
   {
@@ -165,6 +165,15 @@ export const cases: readonly Case[] = [
       { lr: 0.01 },
       { lr: 0.01, alpha: 5, alphaWarmup: 3, beta3Warmup: 4, weightDecay: 0.1, maximize: true },
       { lr: 0.01, betas: [0, 0.999, 0.99] },
+    ],
+  },
+  {
+    name: 'prodigy',
+    kind: 'tensor',
+    options: [
+      { d0: 1e-3 },
+      { d0: 1e-3, weightDecay: 0.1, decouple: false, betas: [0, 0.99], sliceP: 2, useBiasCorrection: true },
+      { d0: 1e-3, weightDecay: 0.1, safeguardWarmup: true, growthRate: 1.5, beta3: 0.9, eps: 1e-4 },
     ],
   },
   {

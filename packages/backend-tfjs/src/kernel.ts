@@ -21,10 +21,23 @@ export interface TfjsKernelContext<O> {
 /** Point-evaluation context (NAG): no gradient yet, and the step has not been counted. */
 export type TfjsPointContext<O> = Omit<TfjsKernelContext<O>, 'grad' | 'step'>;
 
+/** A pass of a two-phase step (core's `GroupPhases`, Prodigy): the group's shared scalars and the step's constants too. */
+export interface TfjsPhaseContext<O> extends TfjsKernelContext<O> {
+  readonly group: Readonly<Record<string, number>>;
+  readonly constants: Readonly<Record<string, number>>;
+}
+
 /** The TF.js implementation of one optimizer, mirroring `core/src/optimizers/<name>.ts`. */
 export interface TfjsKernel<O = never> {
-  /** One update of one parameter, inside `tf.tidy`. */
+  /** One update of one parameter, inside `tf.tidy`. (Not called for definitions with phases.) */
   update(ctx: TfjsKernelContext<O>): void;
+  /**
+   * First pass of a two-phase step, inside `tf.tidy`: writes the slots and returns the parameter's contributions
+   * as a 1-D float32 tensor in the order of the definition's `phases.sums` (read back to the host by the backend).
+   */
+  accumulate?(ctx: TfjsPhaseContext<O>): tf.Tensor;
+  /** Second pass of a two-phase step, inside `tf.tidy`: writes the parameter. */
+  apply?(ctx: TfjsPhaseContext<O>): void;
   /** Where `step(closure)` evaluates the gradient, for optimizers whose definition has `evaluationPoint`. */
   evaluationPoint?(ctx: TfjsPointContext<O>): tf.Tensor;
 }

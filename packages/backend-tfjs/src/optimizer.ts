@@ -15,6 +15,7 @@ import {
   type Optimizer,
   type OptimizerSpec,
   type ParamRecord,
+  type PhaseArgs,
   type Work,
 } from '@descent/core';
 import { FusedStepper, fusedKernels, type FusedMode, type TfjsPath } from './fused/index.js';
@@ -225,6 +226,66 @@ export class TfjsOptimizer<O extends object = Record<string, unknown>> extends O
         before?.dispose();
       }
     }
+  }
+
+  /**
+   * A definition with phases (Prodigy): the base's two passes over the kernel's `accumulate` and `apply`; each
+   * parameter's contributions (device partial sums in float32) are read back through a `TensorRead` request, so
+   * `stepAsync` awaits them on WebGPU/WebGL.
+   */
+  protected override *applyStepWork(grads: ReadonlyMap<string, tf.Tensor>): Work {
+    if (!this.def.phases) return this.applyStep(grads);
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the hooks are generator methods
+    const self = this;
+    yield* this.phasedStepWork(grads, {
+      *accumulate(name, grad, args) {
+        return yield* self.accumulateParam(name, grad, args);
+      },
+      *apply(name, grad, args) {
+        self.applyParam(name, grad, args);
+      },
+    });
+  }
+
+  private *accumulateParam(name: string, grad: tf.Tensor, args: PhaseArgs): Work<Record<string, number>> {
+    const phases = this.def.phases!;
+    const l = this.live.get(name)!;
+    const r = this.records.get(name)!;
+    const options = r.options();
+    if (l.step === 0) this.reinitialize(l, r, options);
+    l.step += 1;
+    const step = l.step;
+    if (r.size === 0) return this.onHost(l, r, (param, slots) => phases.accumulate({ name, options, shape: r.shape, param, grad: param, slots, scalars: l.scalars, step, ...args }));
+    const sums = tf.tidy(() => this.kernel.accumulate!({ name, options, shape: r.shape, param: l.variable, grad, slots: l.slots, scalars: l.scalars, step, ...args }));
+    try {
+      const values = (yield new TensorRead(sums)) as ArrayLike<number>;
+      return Object.fromEntries(phases.sums.map((key, i) => [key, values[i] as number]));
+    } finally {
+      sums.dispose();
+    }
+  }
+
+  private applyParam(name: string, grad: tf.Tensor, args: PhaseArgs): void {
+    const l = this.live.get(name)!;
+    const r = this.records.get(name)!;
+    const options = r.options();
+    const ctx = { name, options, shape: r.shape, scalars: l.scalars, step: l.step, ...args };
+    if (r.size === 0) this.onHost(l, r, (param, slots) => this.def.phases!.apply({ ...ctx, param, grad: param, slots }));
+    else tf.tidy(() => this.kernel.apply!({ ...ctx, param: l.variable, grad, slots: l.slots }));
+  }
+
+  /** Runs `f` on Float64 copies of a parameter's slots and writes them back (parameters with no elements). */
+  private onHost<R>(l: Live, r: ParamRecord<O>, f: (param: Float64Array, slots: Record<string, Float64Array>) => R): R {
+    const slots: Record<string, Float64Array> = {};
+    for (const [slot, v] of Object.entries(l.slots)) slots[slot] = Float64Array.from(v.dataSync());
+    const result = f(new Float64Array(0), slots);
+    tf.tidy(() => {
+      for (const s of r.slots) {
+        if (s.init === 'param' || sizeOf(s.shape) === 0) continue;
+        l.slots[s.name]!.assign(tf.tensor(Float32Array.from(slots[s.name] as Float64Array), [...s.shape], 'float32'));
+      }
+    });
+    return result;
   }
 
   /**

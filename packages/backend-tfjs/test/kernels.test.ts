@@ -200,6 +200,7 @@ const CASES: Case[] = [
   { label: 'scheduleFreeAdamw', name: 'scheduleFreeAdamw', options: { lr: 0.05 } },
   { label: 'scheduleFreeAdamw decay at z, warmup', name: 'scheduleFreeAdamw', options: { lr: 0.05, weightDecay: 0.2, decayAtZ: true, warmupSteps: 2, r: 2, betas: [0.5, 0.9] } },
   { label: 'adafactor decay, d, maximize', name: 'adafactor', options: { lr: 0.05, weightDecay: 0.5, d: 1.5, maximize: true, beta2Decay: -0.5 } },
+  { label: 'adafactor separate roots', name: 'adafactor', options: { lr: 0.05, factoredRoot: 'separate' } },
   { label: 'muonTorch', name: 'muonTorch', options: { lr: 0.05 }, shapes: [[3, 4], [5, 2]], k: muonK },
   { label: 'muonTorch plain momentum, decay, matchRmsAdamw', name: 'muonTorch', options: { lr: 0.05, nesterov: false, weightDecay: 0.2, adjustLrFn: 'matchRmsAdamw' }, shapes: [[3, 4], [5, 2]], k: muonK },
   { label: 'sm3', name: 'sm3', options: { lr: 0.05 } },
@@ -223,6 +224,9 @@ const CASES: Case[] = [
   { label: 'adapnm', name: 'adapnm', options: { lr: 0.05 } },
   { label: 'adapnm no amsBound, fixed decay, maximize', name: 'adapnm', options: { lr: 0.05, betas: [0.8, 0.99, 0.5], amsBound: false, weightDecay: 0.1, fixedDecay: true, maximize: true } },
   { label: 'adapnm L2', name: 'adapnm', options: { lr: 0.05, weightDecay: 0.1, decoupledWeightDecay: false } },
+  { label: 'prodigy', name: 'prodigy', options: { d0: 1e-3 } },
+  { label: 'prodigy L2, beta1 0, sliceP, bias correction', name: 'prodigy', options: { d0: 1e-3, weightDecay: 0.1, decouple: false, betas: [0, 0.99], sliceP: 2, useBiasCorrection: true } },
+  { label: 'prodigy decoupled, safeguard, growth, beta3', name: 'prodigy', options: { d0: 1e-3, weightDecay: 0.1, safeguardWarmup: true, growthRate: 1.5, beta3: 0.9, eps: 1e-4 } },
 ];
 
 function shapesFor(c: Case, spec: OptimizerSpec): number[][] {

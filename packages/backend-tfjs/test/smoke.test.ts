@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { describe, expect, it } from 'vitest';
-import { adam, createReference, sgd, tensor } from '@descent/core';
+import { adam, createReference, prodigy, sgd, tensor } from '@descent/core';
 import { createTfjs } from '../src/index.js';
 
 describe('tfjs smoke', () => {
@@ -25,6 +25,33 @@ describe('tfjs smoke', () => {
     for (let i = 0; i < 3; i++) expect(Math.abs((got[i] as number) - (ref.data[i] as number))).toBeLessThan(1e-5);
     opt.dispose();
     expect(tf.memory().numTensors).toBe(before - 3);
+  });
+  it('prodigy (two passes, a readback of the partial sums between them): stepAsync is step, no tensor leaks, two groups and an empty parameter', async () => {
+    await tf.setBackend('cpu');
+    const make = () => ({ w: tf.variable(tf.tensor2d([0.5, -1, 2, 0.25, 1, -0.5], [2, 3])), b: tf.variable(tf.tensor1d([1, -2])), e: tf.variable(tf.zeros([0])) });
+    const spec = prodigy({ d0: 1e-3, weightDecay: 0.01 });
+    const groups = [{ params: ['b'], options: { sliceP: 2, eps: 1e-4 } }];
+    const pa = make();
+    const pb = make();
+    const a = createTfjs(spec, pa, { groups });
+    const b = createTfjs(spec, pb, { groups });
+    const before = tf.memory().numTensors;
+    for (let i = 0; i < 6; i++) {
+      const g = () => ({ w: tf.tensor2d([Math.sin(i), 1, -1, 0.5, Math.cos(i), 2], [2, 3]), b: tf.tensor1d([0.3, -i]), e: tf.zeros([0]) });
+      const ga = g();
+      const gb = g();
+      a.step(ga);
+      expect(await b.stepAsync(gb)).toBe('applied');
+      for (const t of [...Object.values(ga), ...Object.values(gb)]) t.dispose();
+      expect(tf.memory().numTensors).toBe(before);
+    }
+    expect([...pb.w.dataSync()]).toEqual([...pa.w.dataSync()]);
+    expect(await b.exportStateAsync()).toEqual(a.exportState());
+    const d = a.exportState().groups!.map((g) => g.scalars.d);
+    expect(d[0]).toBe(d[1]);
+    expect(d[0]).not.toBe(1e-3);
+    a.dispose();
+    b.dispose();
   });
   it('sgd with nesterov', () => {
     const w = tf.variable(tf.tensor1d([1, 2]));

@@ -167,6 +167,7 @@ const CONFIGS: Readonly<Record<string, readonly Config[]>> = {
   adafactor: [
     { label: 'defaults', options: { lr: 0.05 } },
     { label: 'decay, d, maximize', options: { lr: 0.05, weightDecay: 0.5, d: 1.5, maximize: true, beta2Decay: -0.5 } },
+    { label: 'separate roots (fairseq / Hugging Face)', options: { lr: 0.05, factoredRoot: 'separate' } },
   ],
   diffgrad: [
     { label: 'defaults', options: { lr: 0.05 } },
@@ -216,6 +217,10 @@ const CONFIGS: Readonly<Record<string, readonly Config[]>> = {
   adapnm: [
     { label: 'defaults', options: { lr: 0.05 } },
     { label: 'no amsBound, fixed decay, maximize', options: { lr: 0.05, betas: [0.8, 0.99, 0.5], amsBound: false, weightDecay: 0.1, fixedDecay: true, maximize: true } },
+  ],
+  prodigy: [
+    { label: 'd0 1e-3', options: { d0: 1e-3 } },
+    { label: 'L2, beta1 0, sliceP, bias correction', options: { d0: 1e-3, weightDecay: 0.1, decouple: false, betas: [0, 0.99], sliceP: 2, useBiasCorrection: true } },
   ],
 };
 

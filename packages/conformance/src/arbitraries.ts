@@ -92,6 +92,13 @@ export const optionOverrides: Readonly<Record<string, Readonly<Record<string, Ar
   muonTorch: { nsSteps: fc.integer({ min: 1, max: 6 }), eps: logUniform(1e-9, 1e-5) },
   adabelief: { eps: logUniform(1e-18, 1e-8) },
   sm3: { eps: logUniform(1e-30, 1e-8) },
+  prodigy: {
+    beta3: fc.oneof(fc.constant(null), decayRate()),
+    growthRate: fc.oneof(fc.constant(null), uniform(1.01, 2)),
+    d0: logUniform(1e-6, 1e-2),
+    dCoef: logUniform(0.3, 3),
+    sliceP: fc.integer({ min: 1, max: 3 }),
+  },
 };
 
 /** Options drawn together (Newton–Schulz coefficients: Keller Jordan's quintic or the classic cubic). */
@@ -136,7 +143,8 @@ function optionArb(def: OptimizerDefinition<never>, key: string, schema: OptionS
       // each fits every shape a matrix optimizer is given (views are ignored below 2-D).
       return fc.constantFrom<OptionValue>(schema.default, CHANNELS_LAST_VIEW, { rows: [1], cols: [] });
     case 'number':
-      return numberArb(key, schema, schema.default, isLr);
+      // A nullable option ("not set", e.g. Prodigy's beta3) is drawn by its optimizer's overrides, or left unset.
+      return schema.default === null ? fc.constant(null) : numberArb(key, schema, schema.default, isLr);
     case 'pair': {
       const p = schema as PairOption;
       const item = (i: 0 | 1): fc.Arbitrary<number> =>
@@ -333,7 +341,10 @@ export function problemArbitrary(name: string, opts: ProblemOptions = {}): fc.Ar
   // Options drawn jointly (Newton–Schulz coefficients) are not overridden per group: mixing two draws could make
   // a divergent polynomial.
   const joint = jointOverrides[name];
-  const overrideKeys = Object.keys(def.schema).filter((k) => !joint || !['nsA', 'nsB', 'nsC'].includes(k));
+  // Whole-optimizer options cannot be overridden per group; nor can a phased step's lr (Prodigy: equal or 0).
+  const overrideKeys = Object.keys(def.schema).filter(
+    (k) => (!joint || !['nsA', 'nsB', 'nsC'].includes(k)) && !(def.wholeOptimizerOptions ?? []).includes(k) && !(def.phases && k === 'lr'),
+  );
   const group = fc.tuple(optionsArbitrary(name), fc.subarray(overrideKeys, { minLength: 1 }), fc.integer({ min: 1, max: 7 }));
   return fc
     .record({

@@ -1,6 +1,6 @@
-import type { PortableState } from '@descent/core';
-import { U32, type TensorBound } from './bounds/index.js';
-import { ConformanceFailure, scalarValues, slotValues, type Snapshot, type TrackedParam } from './harness.js';
+import { decodeNumber, type PortableState } from '@descent/core';
+import { BoundBuilder, U32, type TensorBound, type Tracked } from './bounds/index.js';
+import { ConformanceFailure, groupBoundsOf, scalarValues, slotValues, type Snapshot, type TrackedParam } from './harness.js';
 
 /**
  * The comparison of a backend's result with the reference's under the bounds of the error model.
@@ -120,6 +120,19 @@ export function compareCounters(got: PortableState, want: PortableState): void {
   }
 }
 
+/** Group scalar `key` of group `gi` of a state (phased steps: Prodigy's d, …), as a one-element array. */
+function groupScalar(state: PortableState, gi: number, key: string, who: string): number[] {
+  const v = state.groups?.[gi]?.scalars[key];
+  if (v === undefined) throw new ConformanceFailure(`the ${who}'s state has no scalar "${key}" of group ${gi}`);
+  return [decodeNumber(v) as number];
+}
+
+const single = (t: Tracked): TensorBound => {
+  const b = new BoundBuilder(1);
+  b.set(0, t);
+  return b.build();
+};
+
 /** Compares a backend snapshot with a reference snapshot under tracked bounds of every parameter. */
 export function compareSnapshots(got: Snapshot, want: Snapshot, bounds: ReadonlyMap<string, TrackedParam>, k: number, scalarRelative: number, stats: AgreementStats): void {
   compareCounters(got.state, want.state);
@@ -137,6 +150,12 @@ export function compareSnapshots(got: Snapshot, want: Snapshot, bounds: Readonly
       const g = gs[key] as number;
       const same = Number.isNaN(w) ? Number.isNaN(g) : Math.abs(g - w) <= scalarRelative * Math.abs(w);
       if (!same) throw new ConformanceFailure(`scalar "${key}" of "${name}": the backend has ${fmt(g)}, the reference ${fmt(w)} (host scalars are Float64: relative tolerance ${scalarRelative})`);
+    }
+  }
+  // Shared group scalars of a phased step: host Float64 computed from float32 device sums, under their bounds.
+  for (const [gi, group] of (groupBoundsOf(bounds) ?? []).entries()) {
+    for (const [key, t] of Object.entries(group)) {
+      compareTensor(`scalar "${key}" of group ${gi}`, groupScalar(got.state, gi, key, 'backend'), groupScalar(want.state, gi, key, 'reference'), single(t), k, stats);
     }
   }
 }
@@ -164,5 +183,8 @@ export function checkModel(want: Snapshot, bounds: ReadonlyMap<string, TrackedPa
   for (const [name, b] of bounds) {
     check(`parameter "${name}"`, b.param, want.params.get(name) as Float64Array);
     for (const [slot, sb] of Object.entries(b.slots)) check(`slot "${slot}" of "${name}"`, sb, slotValues(want.state, name, slot));
+  }
+  for (const [gi, group] of (groupBoundsOf(bounds) ?? []).entries()) {
+    for (const [key, t] of Object.entries(group)) check(`scalar "${key}" of group ${gi}`, single(t), groupScalar(want.state, gi, key, 'reference'));
   }
 }

@@ -19,7 +19,7 @@ import {
 import type { BackendOptimizer, ConformanceBackend, GradInput, GradInputs, ParamInput } from './adapter.js';
 import type { Problem } from './arbitraries.js';
 import { applyTransformBounds, Arith, at, BoundBuilder, inputBound, type BoundResult, type TensorBound, type Tracked } from './bounds/index.js';
-import { boundFunctions, pointBoundFunctions } from './bounds/index.js';
+import { boundFunctions, phaseBoundFunctions, pointBoundFunctions } from './bounds/index.js';
 import { float32Values, mix, prng } from './random.js';
 import { valueScales } from './arbitraries.js';
 
@@ -153,6 +153,58 @@ export function trackedFromSnapshot(snap: Snapshot): Map<string, TrackedParam> {
 }
 
 /**
+ * Shared group scalars (core's `GroupPhases`: Prodigy's d, …) with their budgets, attached to the map of parameter
+ * bounds they belong with (so the signatures of the bound maps stay as they were): {@link stepBounds} reads the
+ * groups' budgets before a step from its input map (exact host values from the reference when absent) and
+ * attaches those after it to its output; `compareSnapshots` compares them.
+ */
+const groupTracked = new WeakMap<ReadonlyMap<string, TrackedParam>, ReadonlyArray<Readonly<Record<string, Tracked>>>>();
+
+/** The group scalars' bounds attached to a map of parameter bounds (see {@link groupTracked}), if any. */
+export function groupBoundsOf(bounds: ReadonlyMap<string, TrackedParam>): ReadonlyArray<Readonly<Record<string, Tracked>>> | undefined {
+  return groupTracked.get(bounds);
+}
+
+/** A phased step (Prodigy) of every parameter at once, under the optimizer's phase bound function. */
+function phasedStepBounds(ref: ReferenceOptimizer, before: ReadonlyMap<string, TrackedParam>, present: ReadonlyMap<string, TensorBound>, ar: Arith): Map<string, TrackedParam> {
+  const name = ref.spec.name;
+  const bound = phaseBoundFunctions[name];
+  if (!bound) throw new ConformanceFailure(`the conformance kit has no error model for the phased step of optimizer "${name}"`);
+  const def = getDefinition(name) as OptimizerDefinition<never>;
+  const groups = ref.groups();
+  const prior =
+    groupTracked.get(before) ??
+    (ref.exportState().groups ?? []).map((g) => Object.fromEntries(Object.entries(g.scalars).map(([k, v]) => [k, ar.exact(decodeNumber(v) as number)])));
+  const params = [];
+  for (const [gi, g] of groups.entries()) {
+    for (const param of g.params) {
+      const grad = present.get(param);
+      const t = before.get(param);
+      if (!grad || !t) continue;
+      const shape = ref.params.get(param)!.shape;
+      const options = ref.optionsOf(param);
+      const start = t.step === 0 ? firstUpdate(def, options, shape, t) : t;
+      params.push({ name: param, group: gi, options: options as never, shape, step: t.step + 1, param: t.param, grad, slots: start.slots, scalars: start.scalars });
+    }
+  }
+  const r = bound({ ar, groups: groups.map((g, gi) => ({ options: g.options as never, scalars: prior[gi]! })), params });
+  const out = new Map<string, TrackedParam>();
+  for (const [param, t] of before) {
+    const res = r.params.get(param);
+    out.set(param, res ? { param: res.param, slots: { ...t.slots, ...res.slots }, scalars: { ...t.scalars, ...res.scalars }, step: t.step + 1 } : t);
+  }
+  groupTracked.set(out, r.groups);
+  return out;
+}
+
+/** Carries the group bounds of `from` over to `to` (the wrappers' passes after a phased step). */
+function keepGroups(from: ReadonlyMap<string, TrackedParam>, to: Map<string, TrackedParam>): Map<string, TrackedParam> {
+  const g = groupTracked.get(from);
+  if (g) groupTracked.set(to, g);
+  return to;
+}
+
+/**
  * Bounds of one step of every parameter: the optimizer's bound function for those with a gradient; exact
  * (unchanged) for the others.
  */
@@ -165,7 +217,7 @@ export function stepBounds(
 ): Map<string, TrackedParam> {
   const name = ref.spec.name;
   const bound = boundFunctions[name];
-  if (!bound) throw new ConformanceFailure(`the conformance kit has no error model for optimizer "${name}"`);
+  if (!bound && !phaseBoundFunctions[name]) throw new ConformanceFailure(`the conformance kit has no error model for optimizer "${name}"`);
   const def = getDefinition(name) as OptimizerDefinition<never>;
   // The gradients the update sees: exact, then through the spec's transforms (clipping, centralization).
   const present = new Map<string, TensorBound>();
@@ -177,6 +229,12 @@ export function stepBounds(
     const params = new Map([...before].map(([n, t]) => [n, { shape: ref.params.get(n)!.shape, bound: t.param }] as const));
     applyTransformBounds(ar, ref.spec.transforms, present, params);
   }
+  if (def.phases) {
+    const out = phasedStepBounds(ref, before, present, ar);
+    const la = ref.spec.lookahead;
+    const synced = la && (ref.stepCount + 1) % la.k === 0 ? keepGroups(out, lookaheadBounds(ar, la.alpha, out)) : out;
+    return ref.spec.ema ? keepGroups(synced, emaBounds(ar, emaDecay(ref.spec.ema, ref.stepCount + 1), synced)) : synced;
+  }
   const out = new Map<string, TrackedParam>();
   for (const [param, t] of before) {
     const g = present.get(param);
@@ -187,7 +245,7 @@ export function stepBounds(
     const shape = ref.params.get(param)!.shape;
     const options = ref.optionsOf(param);
     const start = t.step === 0 ? firstUpdate(def, options, shape, t) : t;
-    const r: BoundResult = bound({
+    const r: BoundResult = bound!({
       ar,
       options,
       shape,

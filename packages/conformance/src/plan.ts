@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { definitions, getDefinition, makeSpec, transformDefinitions, type OptimizerDefinition, type OptimizerSpec } from '@descent/core';
 import { defaultTolerance, type ConformanceBackend, type Tolerance } from './adapter.js';
-import { boundFunctions } from './bounds/index.js';
+import { boundFunctions, phaseBoundFunctions } from './bounds/index.js';
 import { emptyStats, type AgreementStats } from './compare.js';
 import { mix } from './random.js';
 import { driftProperty } from './properties/drift.js';
@@ -235,7 +235,7 @@ export function planConformance(backend: ConformanceBackend, options: Conformanc
       const id = `${name}/${p}`;
       const reason = lacking
         ? `not implemented by the ${backend.name} backend${whole ? `: ${whole}` : ''}`
-        : (whole ?? gaps[id] ?? (boundFunctions[name] ? undefined : 'the conformance kit has no error model for this optimizer yet'));
+        : (whole ?? gaps[id] ?? (boundFunctions[name] || phaseBoundFunctions[name] ? undefined : 'the conformance kit has no error model for this optimizer yet'));
       plan.push(reason ? gap(id, name, p, reason) : { id, optimizer: name, property: p, run: () => runProperty(backend, name, p, r) });
     }
     if (lacking) {

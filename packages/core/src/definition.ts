@@ -67,6 +67,56 @@ export interface ParamContext<O> {
 export type PointContext<O> = Omit<ParamContext<O>, 'grad' | 'step' | 'scalars'> & { readonly scalars: Readonly<Record<string, number>> };
 
 /**
+ * One parameter as a phase of a {@link GroupPhases} update sees it: its {@link ParamContext} plus the shared host
+ * scalars of its group and the step's host constants.
+ */
+export interface PhaseContext<O> extends ParamContext<O> {
+  /** The group's shared scalars (Prodigy's d, d_max, …): as before the step in `accumulate`, as `finish` left them in `apply`. */
+  readonly group: Readonly<Record<string, number>>;
+  /** Host constants of this step from {@link GroupPhases.begin} (Prodigy's d·lr), the same in both phases. */
+  readonly constants: Readonly<Record<string, number>>;
+}
+
+/** A group as {@link GroupPhases.begin} and {@link GroupPhases.finish} see it. */
+export interface PhaseGroup<O> {
+  /** The group's options with the current learning rate. */
+  readonly options: O;
+  /** The group's shared scalars; `finish` updates them in place. */
+  readonly scalars: Record<string, number>;
+}
+
+/**
+ * A step in two passes with a host computation between them, for updates that need sums over every parameter before
+ * any parameter moves (Prodigy's D estimate: upstream loops over the parameters twice). Each backend runs, in Float64
+ * on the host where it says so:
+ *
+ * 1. `begin(groups)` (host, once): the step's constants per group; may throw before anything changed.
+ * 2. `accumulate(ctx)` per parameter with a gradient, in group order then parameter order: updates that parameter's
+ *    slots (never the parameter) and returns its contributions to the sums, named in `sums` (a float32 backend
+ *    reduces on the device and reads the partial sums back: a readback per parameter).
+ * 3. `finish(groups)` (host, once): gets every contribution in that order, updates the groups' shared scalars;
+ *    returns false to leave every parameter where it is this step (Prodigy when every gradient so far was 0).
+ * 4. `apply(ctx)` per parameter with a gradient: moves the parameter.
+ *
+ * The shared scalars are group state (portable state's `groups`, exported and imported with the rest). A definition
+ * with phases has no per-parameter `update` (it throws).
+ */
+export interface GroupPhases<O> {
+  /** Names of the contributions `accumulate` returns. */
+  readonly sums: readonly string[];
+  /** Initial shared scalars of a group with these options. */
+  scalars(options: O): Record<string, number>;
+  /** The step's host constants, one record per group (in group order); may throw an {@link OptionError}. */
+  begin(groups: ReadonlyArray<PhaseGroup<O>>, where: string): Array<Record<string, number>>;
+  /** First pass over one parameter: its slots, in place; returns its contributions. */
+  accumulate(ctx: PhaseContext<O>): Record<string, number>;
+  /** Between the passes: `contributions[g]` holds group g's, one record per parameter with a gradient, in order. */
+  finish(groups: ReadonlyArray<PhaseGroup<O> & { readonly constants: Readonly<Record<string, number>>; readonly contributions: ReadonlyArray<Readonly<Record<string, number>>> }>): boolean;
+  /** Second pass over one parameter: the parameter (and slots), in place. */
+  apply(ctx: PhaseContext<O>): void;
+}
+
+/**
  * The one definition of an optimizer: name, option schema, state layout and Float64 reference update.
  * Backends read the schema and state layout from here and supply their own kernels for `name`.
  */
@@ -97,6 +147,13 @@ export interface OptimizerDefinition<O extends object = Record<string, OptionVal
   evaluationPoint?(ctx: PointContext<O>, out: Float64Array): void;
   /** The Float64 reference: one step for one parameter, in place. */
   update(ctx: ParamContext<O>): void;
+  /** A step in two passes with shared group scalars (see {@link GroupPhases}); then `update` is not used. */
+  readonly phases?: GroupPhases<O>;
+  /**
+   * Options that apply to the whole optimizer for this optimizer and cannot be overridden per group (as the common
+   * ones): Prodigy's shared D estimate reads them from the first group upstream.
+   */
+  readonly wholeOptimizerOptions?: readonly string[];
 }
 
 /**
@@ -180,7 +237,7 @@ export function resolveGroupOptions<O extends object>(
   where: string,
 ): Readonly<O & CommonOptions> {
   if (overrides !== undefined && overrides !== null && typeof overrides === 'object') {
-    for (const key of Object.keys(commonSchema)) {
+    for (const key of [...Object.keys(commonSchema), ...(def.wholeOptimizerOptions ?? [])]) {
       if (key in overrides) throw new OptionError(`${where}: option "${key}" applies to the whole optimizer and cannot be set per group`);
     }
   }

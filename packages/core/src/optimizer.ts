@@ -156,6 +156,24 @@ export interface Optimizer<T, O extends object = Record<string, unknown>> {
   dispose(): void;
 }
 
+/** What a phase of a two-phase step (see `GroupPhases` in definition.ts) hands a backend for one parameter. */
+export interface PhaseArgs {
+  /** The group's shared scalars (a copy): before the step in `accumulate`, after `finish` in `apply`. */
+  readonly group: Readonly<Record<string, number>>;
+  /** The step's host constants for the group (`GroupPhases.begin`). */
+  readonly constants: Readonly<Record<string, number>>;
+}
+
+/**
+ * A backend's two passes of a phased step ({@link OptimizerBase.phasedStepWork}): `accumulate` does the backend's
+ * per-parameter bookkeeping (lazy state, step count) and the definition's first pass, and returns the parameter's
+ * contributions as Float64 (device partial sums read back through the Work's requests); `apply` the second pass.
+ */
+export interface PhaseHooks<T> {
+  accumulate(name: string, grad: T, args: PhaseArgs): Work<Record<string, number>>;
+  apply(name: string, grad: T, args: PhaseArgs): Work;
+}
+
 /** What the bookkeeping knows of a parameter. */
 export interface ParamRecord<O extends object> {
   readonly name: string;
@@ -200,6 +218,8 @@ export abstract class OptimizerBase<T, O extends object = Record<string, unknown
   private disposed = false;
   /** The call in progress, if one is (see {@link Busy}). */
   private busy: Busy | null = null;
+  /** Shared Float64 scalars of each group, for definitions with `phases` (Prodigy's d, …); empty otherwise. */
+  private groupScalars: Array<Record<string, number>> = [];
 
   protected constructor(spec: OptimizerSpec<O>, params: Array<[string, readonly number[]]>, create: CreateOptions<O> = {}) {
     // Re-validate: a spec may come from JSON or be hand-made; normalizeSpec returns a checked, frozen copy.
@@ -241,6 +261,7 @@ export abstract class OptimizerBase<T, O extends object = Record<string, unknown
       const options = this.spec.options as Readonly<O & CommonOptions>;
       this.groupList.push({ isDefault: true, options, current: options, params: rest });
     }
+    if (def.phases) this.groupScalars = this.groupList.map((g) => ({ ...def.phases!.scalars(g.options) }));
     this.records = new Map();
     for (const name of this.paramNames) {
       const shape = shapes.get(name) as readonly number[];
@@ -593,6 +614,32 @@ export abstract class OptimizerBase<T, O extends object = Record<string, unknown
     return grads;
   }
 
+  /**
+   * The step of a definition with `phases`, for a backend's `applyStepWork` to delegate to: `begin` on the host, the
+   * first pass over every parameter with a gradient (group order, then parameter order), `finish` on the host with
+   * every contribution, then the second pass. The groups' shared scalars are replaced once `finish` has run (a first
+   * pass that throws leaves them as they were).
+   */
+  protected *phasedStepWork(grads: ReadonlyMap<string, T>, hooks: PhaseHooks<T>): Work {
+    const phases = this.def.phases!;
+    const groups = this.groupList.map((_, i) => ({ options: this.currentOptions(i) as O, scalars: { ...this.groupScalars[i]! } }));
+    const constants = phases.begin(groups, `${this.where}: step`);
+    const order = this.groupList.map((g) => g.params.filter((n) => grads.has(n)));
+    const contributions: Array<Array<Record<string, number>>> = order.map(() => []);
+    for (const [gi, names] of order.entries()) {
+      for (const name of names) {
+        const args = { group: { ...groups[gi]!.scalars }, constants: constants[gi]! };
+        contributions[gi]!.push(yield* hooks.accumulate(name, grads.get(name)!, args));
+      }
+    }
+    const move = phases.finish(groups.map((g, gi) => ({ ...g, constants: constants[gi]!, contributions: contributions[gi]! })));
+    this.groupScalars = groups.map((g) => g.scalars);
+    if (!move) return;
+    for (const [gi, names] of order.entries()) {
+      for (const name of names) yield* hooks.apply(name, grads.get(name)!, { group: { ...groups[gi]!.scalars }, constants: constants[gi]! });
+    }
+  }
+
   /** Frees the copies {@link unaliasGradients} made. Default: nothing to free. */
   protected releaseUnaliased(_copies: readonly T[]): void {}
 
@@ -625,13 +672,20 @@ export abstract class OptimizerBase<T, O extends object = Record<string, unknown
       // setEntry: a parameter may be named `__proto__`, which `params[name] = …` would not store.
       setEntry(params, r.name, { shape: [...r.shape], step: s.step, scalars, slots });
     }
-    return { format: STATE_FORMAT, version: STATE_VERSION, optimizer: this.def.name, stepCount: this.steps, skippedSteps: this.skipped, params };
+    const state: PortableState = { format: STATE_FORMAT, version: STATE_VERSION, optimizer: this.def.name, stepCount: this.steps, skippedSteps: this.skipped, params };
+    if (!this.def.phases) return state;
+    // Group scalars of a phased step (Prodigy's d, …) live on the host in Float64 on every backend.
+    const groups = this.groupScalars.map((g) => ({ scalars: Object.fromEntries(Object.entries(g).map(([k, v]) => [k, encodeNumber(v)])) }));
+    return { ...state, groups };
   }
 
   importState(state: unknown): void {
     this.exclusive('importState', () => {
-      const decoded = decodeState(state, this.def.name, this.expectedState());
+      const phases = this.def.phases;
+      const expectedGroups = phases ? this.groupList.map((g) => Object.keys(phases.scalars(g.options))) : undefined;
+      const decoded = decodeState(state, this.def.name, this.expectedState(), expectedGroups);
       this.writeState(decoded.params);
+      this.groupScalars = decoded.groups;
       this.steps = decoded.stepCount;
       this.skipped = decoded.skippedSteps;
       this.currentAt = -1;

@@ -17,10 +17,15 @@ export interface Bound {
 /** A real-valued option in an interval. Integers only when `integer` is set. */
 export interface NumberOption {
   readonly type: 'number';
-  readonly default: number;
+  readonly default: number | null;
   readonly min?: Bound;
   readonly max?: Bound;
   readonly integer?: boolean;
+  /**
+   * Whether `null` is a value too (then it is the default): "not set", where the reference implementation's
+   * default is `None` or ∞ (Prodigy's `beta3`, `growthRate`); the definition says what it stands for.
+   */
+  readonly nullable?: boolean;
   readonly doc: string;
 }
 
@@ -75,7 +80,7 @@ export type OptionSchema = NumberOption | PairOption | TripleOption | BooleanOpt
 export type OptionsSchema = Readonly<Record<string, OptionSchema>>;
 
 /** A JSON value an option can hold. */
-export type OptionValue = number | boolean | string | readonly [number, number] | readonly [number, number, number] | MatrixView;
+export type OptionValue = number | null | boolean | string | readonly [number, number] | readonly [number, number, number] | MatrixView;
 
 /** `[0, ∞)`-style interval text for messages. */
 export function describeInterval(o: { min?: Bound; max?: Bound; integer?: boolean }): string {
@@ -99,6 +104,7 @@ export function checkOption(where: string, key: string, schema: OptionSchema, va
   };
   switch (schema.type) {
     case 'number':
+      if (value === null && schema.nullable) return null;
       if (typeof value !== 'number' || !inInterval(value, schema)) fail(describeInterval(schema));
       return value as number;
     case 'boolean':
@@ -203,6 +209,8 @@ export const opt = {
   count: (def: number, doc: string): NumberOption => ({ type: 'number', default: def, min: { value: 1 }, integer: true, doc }),
   /** A number in an arbitrary interval (`range`: `min`, `max`, `integer`). */
   number: (def: number, doc: string, range: Omit<NumberOption, 'type' | 'default' | 'doc'> = {}): NumberOption => ({ type: 'number', default: def, ...range, doc }),
+  /** A number in an interval, or `null` (the default) for "not set" (see {@link NumberOption.nullable}). */
+  nullableNumber: (doc: string, range: Omit<NumberOption, 'type' | 'default' | 'doc' | 'nullable'> = {}): NumberOption => ({ type: 'number', default: null, ...range, nullable: true, doc }),
   /** A boolean option. */
   flag: (def: boolean, doc: string): BooleanOption => ({ type: 'boolean', default: def, doc }),
   /** One of a list of strings. */

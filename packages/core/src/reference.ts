@@ -1,7 +1,7 @@
 import type { OptimizerSpec, ParamContext } from './definition.js';
 import { applyCautious } from './compose.js';
 import { ParamError, show } from './errors.js';
-import { OptimizerBase, firstUpdateState, initialParamState, type CreateOptions, type Optimizer } from './optimizer.js';
+import { OptimizerBase, firstUpdateState, initialParamState, type CreateOptions, type Optimizer, type Work } from './optimizer.js';
 import type { DecodedParamState } from './state.js';
 import { entriesOf, overlapTest, tensor, type NamedTensors, type Tensor } from './tensor.js';
 import { applyTransformsReference } from './transforms/index.js';
@@ -104,27 +104,46 @@ export class ReferenceOptimizer<O extends object = Record<string, unknown>> exte
     return out;
   }
 
+  /** Per-parameter bookkeeping of a step: lazy state at the first update, the step count; the update's context. */
+  private begin(name: string, grad: Tensor): ParamContext<O> {
+    const l = this.live.get(name)!;
+    const r = this.records.get(name)!;
+    const options = r.options();
+    if (l.state.step === 0) {
+      const fresh = firstUpdateState(this.def, options, r);
+      l.state = { ...fresh, slots: { ...l.state.slots, ...fresh.slots } };
+    }
+    const step = l.state.step + 1;
+    l.state = { ...l.state, step };
+    return { name, options, shape: r.shape, param: l.tensor.data, grad: grad.data, slots: l.state.slots, scalars: l.state.scalars, step };
+  }
+
+  /** A definition with phases (Prodigy): the base's two passes, each pass the definition's Float64 code. */
+  protected override *applyStepWork(grads: ReadonlyMap<string, Tensor>): Work {
+    const phases = this.def.phases;
+    if (!phases) return this.applyStep(grads);
+    const begin = (name: string, grad: Tensor): ParamContext<O> => this.begin(name, grad);
+    const context = (name: string, grad: Tensor): ParamContext<O> => {
+      const l = this.live.get(name)!;
+      const r = this.records.get(name)!;
+      return { name, options: r.options(), shape: r.shape, param: l.tensor.data, grad: grad.data, slots: l.state.slots, scalars: l.state.scalars, step: l.state.step };
+    };
+    // The reference never waits: neither pass yields.
+    yield* this.phasedStepWork(grads, {
+      *accumulate(name, grad, args) {
+        return phases.accumulate({ ...begin(name, grad), ...args });
+      },
+      *apply(name, grad, args) {
+        phases.apply({ ...context(name, grad), ...args });
+      },
+    });
+  }
+
   protected applyStep(grads: ReadonlyMap<string, Tensor>): void {
     for (const [name, grad] of grads) {
       const l = this.live.get(name)!;
-      const r = this.records.get(name)!;
-      const options = r.options();
-      if (l.state.step === 0) {
-        const fresh = firstUpdateState(this.def, options, r);
-        l.state = { ...fresh, slots: { ...l.state.slots, ...fresh.slots } };
-      }
-      const step = l.state.step + 1;
-      l.state = { ...l.state, step };
-      const ctx: ParamContext<O> = {
-        name,
-        options,
-        shape: r.shape,
-        param: l.tensor.data,
-        grad: grad.data,
-        slots: l.state.slots,
-        scalars: l.state.scalars,
-        step,
-      };
+      const ctx = this.begin(name, grad);
+      const options = ctx.options;
       const before = this.spec.cautious ? Float64Array.from(l.tensor.data) : undefined;
       this.def.update(ctx);
       if (before) applyCautious(before, l.tensor.data, grad.data, (options as { maximize?: boolean }).maximize === true, this.spec.cautious!.eps);

@@ -46,6 +46,11 @@ export interface PortableState {
   /** Steps skipped under `nonFinite: "skip"`. */
   readonly skippedSteps: number;
   readonly params: Record<string, PortableParamState>;
+  /**
+   * Shared scalars of each param group, in group order (default group last), for optimizers whose step has phases
+   * (Prodigy's d, dMax, dNumerator, k); absent for the others.
+   */
+  readonly groups?: Array<{ readonly scalars: Record<string, JsonNumber> }>;
 }
 
 /** Encodes one double losslessly for JSON. */
@@ -113,6 +118,8 @@ export interface DecodedState {
   readonly stepCount: number;
   readonly skippedSteps: number;
   readonly params: Map<string, DecodedParamState>;
+  /** Shared scalars of each group (see {@link PortableState.groups}); empty when the optimizer has none. */
+  readonly groups: Array<Record<string, number>>;
 }
 
 const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
@@ -126,6 +133,8 @@ export function decodeState(
   state: unknown,
   optimizer: string,
   expected: ReadonlyMap<string, ExpectedParamState>,
+  /** Names of the shared scalars of each group, for optimizers whose step has phases; undefined for the others. */
+  expectedGroups?: ReadonlyArray<readonly string[]>,
 ): DecodedState {
   const where = `${optimizer}: importState`;
   if (state === null || typeof state !== 'object' || Array.isArray(state)) {
@@ -186,5 +195,31 @@ export function decodeState(
     }
     out.set(name, { step: ps.step, scalars, slots });
   }
-  return { stepCount: s.stepCount, skippedSteps: s.skippedSteps, params: out };
+  return { stepCount: s.stepCount, skippedSteps: s.skippedSteps, params: out, groups: decodeGroups(s.groups, expectedGroups, where) };
+}
+
+function decodeGroups(given: unknown, expected: ReadonlyArray<readonly string[]> | undefined, where: string): Array<Record<string, number>> {
+  if (!expected) {
+    if (given !== undefined) throw new StateError(`${where}: state has group scalars (groups), which this optimizer does not have`);
+    return [];
+  }
+  if (!Array.isArray(given) || given.length !== expected.length) {
+    throw new StateError(`${where}: groups must be a list of ${expected.length} group state${expected.length === 1 ? '' : 's'} ({ scalars }), got ${show(given)}`);
+  }
+  return expected.map((names, i) => {
+    const at = `${where}: group ${i}`;
+    const g = given[i] as unknown;
+    const scalarsIn = g !== null && typeof g === 'object' ? (g as Record<string, unknown>).scalars : undefined;
+    if (scalarsIn === null || typeof scalarsIn !== 'object' || Array.isArray(scalarsIn)) throw new StateError(`${at}: scalars must be an object, got ${show(scalarsIn)}`);
+    for (const key of Object.keys(scalarsIn)) {
+      if (!names.includes(key)) throw new StateError(`${at}: unknown scalar ${show(key)}; expected ${names.join(', ')}`);
+    }
+    const out: Record<string, number> = {};
+    for (const key of names) {
+      const x = decodeNumber(ownEntry(scalarsIn as Record<string, unknown>, key));
+      if (x === undefined) throw new StateError(`${at}: scalar "${key}" must be a number, got ${show(ownEntry(scalarsIn as Record<string, unknown>, key))}`);
+      out[key] = x;
+    }
+    return out;
+  });
 }

@@ -476,10 +476,71 @@ describe('shampoo', () => {
 // ---------------------------------------------------------------------------------------------------------------
 // Adafactor.
 
+describe('adafactor factoredRoot: the square root last (PyTorch) or of each factor (fairseq / Hugging Face)', () => {
+  /** A deterministic trajectory of both forms on the same gradients; returns every update Δθ of every step. */
+  const run = (factoredRoot: 'last' | 'separate', shape: number[], scale: number, steps = 8): Float64Array[] => {
+    const size = shape.reduce((a, b) => a * b, 1);
+    let seed = 12345;
+    const next = (): number => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648) * 2 - 1;
+    const w = tensor(Float64Array.from({ length: size }, () => next()), shape);
+    const opt = createReference(adafactor({ lr: 0.05, factoredRoot }), { w });
+    const updates: Float64Array[] = [];
+    for (let t = 0; t < steps; t++) {
+      const before = Float64Array.from(w.data);
+      opt.step({ w: tensor(Float64Array.from({ length: size }, () => scale * next()), shape) });
+      updates.push(before.map((x, i) => (w.data[i] as number) - x));
+    }
+    return updates;
+  };
+
+  it("is 'last' by default and refuses other values", () => {
+    expect(adafactor().options.factoredRoot).toBe('last');
+    expect(() => adafactor({ factoredRoot: 'both' as never })).toThrow('adafactor: option "factoredRoot" must be one of "last", "separate", got "both"');
+  });
+
+  it('the two forms are one estimate: every update agrees to a few ulps in Float64 (ratio 1), but not bitwise', () => {
+    let worst = 0;
+    let differing = 0;
+    let compared = 0;
+    for (const shape of [[4, 5], [3, 7], [2, 3, 4]]) {
+      const a = run('last', shape, 1);
+      const b = run('separate', shape, 1);
+      a.forEach((u, t) =>
+        u.forEach((x, i) => {
+          const y = b[t]![i]!;
+          compared++;
+          if (x !== y) differing++;
+          worst = Math.max(worst, Math.abs(x / y - 1));
+        }),
+      );
+    }
+    // Both forms round each of ~6 operations once, and the trajectories drift apart by that much per step over 8
+    // steps (θ of one form feeds RMS(θ) of its next step): 8 steps · ~8 ops · 2⁻⁵³ ≈ 7e-15; 1e-13 leaves room.
+    expect(worst).toBeLessThan(1e-13);
+    // They are different computations (else the option would select nothing): some updates differ in the last
+    // bits (26 of 520 here; the final θ − α·U rounding absorbs most of U's one-ulp differences).
+    expect(differing).toBeGreaterThan(0);
+    console.log(`adafactor factoredRoot: ${differing} of ${compared} updates differ bitwise, largest |ratio − 1| ${worst.toExponential(2)}`);
+  });
+
+  it('where the clamp of V̂ at ε₁² binds, both give G/ε₁ exactly (min(·, 1/ε₁) is the same clamp)', () => {
+    // Gradients of 1e-9: V̂ ≈ 1e-18 < ε₁² = 2⁻⁴⁶ ≈ 1.4e-14 on the first step, so U = G/ε₁ = G·2²³ in both forms.
+    const a = run('last', [3, 4], 1e-9, 1);
+    const b = run('separate', [3, 4], 1e-9, 1);
+    expect([...b[0]!]).toEqual([...a[0]!]);
+  });
+
+  it('leaves tensors of order < 2 (unfactored) unchanged', () => {
+    const a = run('last', [7], 1);
+    const b = run('separate', [7], 1);
+    expect(b.map((u) => [...u])).toEqual(a.map((u) => [...u]));
+  });
+});
+
 describe('adafactor', () => {
   it('has torch.optim.Adafactor\'s defaults with ε₁ = float32 machine epsilon', () => {
     expect(FLOAT32_EPSILON).toBe(1.1920928955078125e-7);
-    expect(adafactor().options).toEqual({ lr: 0.01, beta2Decay: -0.8, eps: [FLOAT32_EPSILON, 1e-3], d: 1, weightDecay: 0, maximize: false, nonFinite: 'apply' });
+    expect(adafactor().options).toEqual({ lr: 0.01, beta2Decay: -0.8, eps: [FLOAT32_EPSILON, 1e-3], d: 1, weightDecay: 0, maximize: false, factoredRoot: 'last', nonFinite: 'apply' });
   });
 
   it('factors the last two modes: rowVar (…, n, 1), colVar (…, 1, m); a full variance below order 2', () => {

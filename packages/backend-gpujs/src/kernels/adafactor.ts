@@ -72,14 +72,20 @@ const v = ${lerpSource('old', 'mean', w, 'w', 'wComplement')};`,
             c: { buffer: 'colVar', dims: [batches * m] },
             rm: { buffer: 'adafactorRowMean', dims: [batches] },
           },
-          scalars: ['eps1Sq'],
+          scalars: o.factoredRoot === 'separate' ? ['invEps1'] : ['eps1Sq'],
           body: `const x = ${sign}g[(this.thread.z * ${n} + this.thread.y) * ${m} + this.thread.x];
 const ratio = r[this.thread.z * ${n} + this.thread.y] / rm[this.thread.z];
-const vHat = ratio * c[this.thread.z * ${m} + this.thread.x];
-const u = x / Math.sqrt(Math.max(vHat, eps1Sq));`,
+${
+  o.factoredRoot === 'separate'
+    ? // fairseq / Hugging Face: rsqrt(R_i / mean R)·rsqrt(C_j), capped at 1/ε₁ (PyTorch's clamp of V̂ at ε₁²).
+      `const scale = Math.min((1.0 / Math.sqrt(ratio)) * (1.0 / Math.sqrt(c[this.thread.z * ${m} + this.thread.x])), invEps1);
+const u = x * scale;`
+    : `const vHat = ratio * c[this.thread.z * ${m} + this.thread.x];
+const u = x / Math.sqrt(Math.max(vHat, eps1Sq));`
+}`,
           writes: { adafactorU: 'u' },
         },
-        { eps1Sq: eps1 * eps1 },
+        o.factoredRoot === 'separate' ? { invEps1: 1 / eps1 } : { eps1Sq: eps1 * eps1 },
       );
     } else {
       ctx.run(

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { AdafactorOptions } from '@descent/core';
 import type { TfjsKernel } from '../kernel.js';
-import { direction, lerpTorch, maximumTorch, norm2, pyMax } from './common.js';
+import { direction, lerpTorch, maximumTorch, minimumTorch, norm2, pyMax } from './common.js';
 
 /**
  * Adafactor on TF.js; the update rule and its order of operations are those of
@@ -36,8 +36,14 @@ export const adafactorKernel: TfjsKernel<AdafactorOptions> = {
       R.assign(lerpTorch(R, tf.div(tf.sum(g2, k - 1, true), m), w));
       C.assign(lerpTorch(C, tf.div(tf.sum(g2, k - 2, true), n), w));
       const rowMean = maximumTorch(tf.div(tf.sum(R, k - 2, true), n), eps1); // NaN stays NaN, as in torch's clamp_
-      const vHat = tf.mul(tf.div(R, rowMean), C);
-      U = tf.div(g, tf.sqrt(maximumTorch(vHat, eps1 * eps1)));
+      const ratio = tf.div(R, rowMean);
+      if (o.factoredRoot === 'separate') {
+        // rsqrt(R_i / mean R)·rsqrt(C_j), capped at 1/ε₁, as the reference (tf.rsqrt is not used: 1/√x is its order).
+        const scale = minimumTorch(tf.mul(tf.div(1, tf.sqrt(ratio)), tf.div(1, tf.sqrt(C))), 1 / eps1);
+        U = tf.mul(g, scale);
+      } else {
+        U = tf.div(g, tf.sqrt(maximumTorch(tf.mul(ratio, C), eps1 * eps1)));
+      }
     } else {
       const V = slots.variance!;
       V.assign(lerpTorch(V, g2, w));

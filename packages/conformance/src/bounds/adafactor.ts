@@ -60,6 +60,15 @@ export const adafactorBound: BoundFunction<AdafactorOptions> = ({ ar, options: o
       const rowMean = ar.max(ar.div(ar.sum(rows), ar.exact(n)), cEps1);
       for (let i = 0; i < n; i++) {
         const ratio = ar.div(rows[i]!, rowMean);
+        if (o.factoredRoot === 'separate') {
+          // rsqrt(R_i/mean R)·rsqrt(C_j), capped at 1/ε₁ (a host scalar rounded once; min is 1-Lipschitz).
+          const rowFactor = ar.div(ar.exact(1), ar.sqrt(ratio));
+          for (let j = 0; j < m; j++) {
+            const scale = ar.min(ar.mul(rowFactor, ar.div(ar.exact(1), ar.sqrt(cols[j]!))), ar.input(1 / eps1));
+            U[idx(i, j)] = ar.mul(g(idx(i, j)), scale);
+          }
+          continue;
+        }
         for (let j = 0; j < m; j++) {
           const vHat = ar.mul(ratio, cols[j]!);
           U[idx(i, j)] = ar.div(g(idx(i, j)), ar.sqrt(ar.max(vHat, cEps1Sq)));

@@ -31,11 +31,13 @@ import { signsgdBound } from './signsgd.js';
 import { scheduleFreeSgdBound } from './schedule-free-sgd.js';
 import { scheduleFreeAdamwBound } from './schedule-free-adamw.js';
 import { marsBound } from './mars.js';
+import { prodigyBound, type PhaseBoundFunction } from './prodigy.js';
 import type { BoundFunction, PointBoundFunction } from './tensor.js';
 
 export * from './arith.js';
 export * from './tensor.js';
 export { newtonSchulzTolerance } from './newton-schulz.js';
+export type { PhaseBoundContext, PhaseBoundFunction, PhaseBoundParam, PhaseBoundResult } from './prodigy.js';
 export { applyTransformBounds, transformBounds, type TransformBound } from './transforms.js';
 
 /**
@@ -77,6 +79,15 @@ export const boundFunctions: Readonly<Record<string, BoundFunction<any>>> = {
   adopt: adoptBound,
   ademamix: ademamixBound,
   adapnm: adapnmBound,
+};
+
+/**
+ * The error models of optimizers whose step has phases (core's `GroupPhases`), which bound the whole step at once;
+ * their `boundFunctions` entry is never called.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- heterogeneous option types
+export const phaseBoundFunctions: Readonly<Record<string, PhaseBoundFunction<any>>> = {
+  prodigy: prodigyBound,
 };
 
 /**

@@ -26,6 +26,14 @@ export interface AdafactorOptions {
   readonly weightDecay: number;
   /** Maximize the objective instead of minimizing it. Default false. */
   readonly maximize: boolean;
+  /**
+   * Where the square root of the factored estimate is taken (tensors of order ≥ 2; see "Order of the factored
+   * estimate" below). `"last"` (the default, PyTorch's `torch.optim.Adafactor`): U = G/√max(V̂, ε₁²), one root of
+   * the complete estimate. `"separate"` (fairseq's and Hugging Face's `_approx_sq_grad`): the product of two roots,
+   * U = G·min(rsqrt(R_i/max(mean R, ε₁))·rsqrt(C_j), 1/ε₁) — equal in exact arithmetic, clamps included, and
+   * different only by rounding (a few ulps in Float64; in float32, two roundings of two square roots).
+   */
+  readonly factoredRoot: 'last' | 'separate';
 }
 
 /** Python's `max(a, b)`: `a` unless `b > a`, so a NaN `b` gives `a` (where `Math.max` would give NaN). */
@@ -73,7 +81,10 @@ const pyMax = (a: number, b: number): number => (b > a ? b : a);
  * roundings of two square roots — and (2) never form R_i·C_j, which scales like |G|⁴ and leaves float32's range
  * for gradients below ~1e-10 (or above ~1e9) even though V̂ itself (~|G|²) is representable; R_i/mean R is of
  * order 1. Float32 backends should use this order. (Seed 003's own snippet computes √(mean R / R_i / C_j), the
- * reciprocal, with the same properties but no place for PyTorch's clamps.)
+ * reciprocal, with the same properties but no place for PyTorch's clamps.) `factoredRoot: "separate"` selects
+ * the other form, fairseq's and Hugging Face's product of two roots, U_ij = G_ij·min(rsqrt(R_i/max(mean R, ε₁))·
+ * rsqrt(C_j), 1/ε₁), with PyTorch's clamps carried over (min(·, 1/ε₁) = 1/√max(·, ε₁²)); the rest of the update
+ * stays PyTorch's.
  *
  * State: `rowVar` (R) and `colVar` (C) for tensors of order ≥ 2, `variance` (V̂) otherwise — PyTorch's
  * `row_var`, `col_var` and `variance`, with the same (keepdim) shapes.
@@ -89,6 +100,7 @@ export const adafactorDefinition = defineOptimizer<AdafactorOptions>({
     d: opt.number(1, 'Clipping threshold d ≥ 1 of RMS(U).', { min: { value: 1 } }),
     weightDecay: opt.nonNegative(0, 'Decoupled weight decay λ: θ ← θ·(1 − γλ).'),
     maximize: opt.flag(false, 'Maximize the objective.'),
+    factoredRoot: opt.oneOf(['last', 'separate'], 'last', "Square root of the factored estimate: last (PyTorch's) or of each factor (fairseq / Hugging Face)."),
   },
   slots: (_o, shape) => {
     const k = shape.length;
@@ -136,6 +148,15 @@ export const adafactorDefinition = defineOptimizer<AdafactorOptions>({
         const rowMean = Math.max(rowSum / n, eps1); // clamp_(min=ε₁): NaN stays NaN, as in torch
         for (let i = 0; i < n; i++) {
           const ratio = (R[b * n + i] as number) / rowMean;
+          if (o.factoredRoot === 'separate') {
+            // fairseq / Hugging Face: rsqrt(R_i / mean R)·rsqrt(C_j), capped at 1/ε₁ (= PyTorch's clamp of V̂ at ε₁²).
+            const rowFactor = 1 / Math.sqrt(ratio);
+            for (let j = 0; j < m; j++) {
+              const scale = Math.min(rowFactor * (1 / Math.sqrt(C[b * m + j] as number)), 1 / eps1);
+              U[at(i, j)] = g(at(i, j)) * scale;
+            }
+            continue;
+          }
           for (let j = 0; j < m; j++) {
             const vHat = ratio * (C[b * m + j] as number);
             U[at(i, j)] = g(at(i, j)) / Math.sqrt(Math.max(vHat, eps1 * eps1));
