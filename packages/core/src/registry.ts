@@ -33,6 +33,7 @@ import { pnmDefinition } from './optimizers/pnm.js';
 import { adoptDefinition } from './optimizers/adopt.js';
 import { ademamixDefinition } from './optimizers/ademamix.js';
 import { adapnmDefinition } from './optimizers/adapnm.js';
+import { soapDefinition } from './optimizers/soap.js';
 
 /**
  * Every optimizer core defines, by name. Backends look definitions up here; nothing registers itself as a
@@ -78,6 +79,7 @@ const list: readonly AnyDefinition[] = [
   adoptDefinition,
   ademamixDefinition,
   adapnmDefinition,
+  soapDefinition,
 ];
 
 /** All optimizer definitions, by name, in a stable order. */

@@ -31,3 +31,4 @@ export * from './pnm.js';
 export * from './adopt.js';
 export * from './ademamix.js';
 export * from './adapnm.js';
+export * from './soap.js';
