@@ -33,6 +33,7 @@ import { signsgdKernel } from './signsgd.js';
 import { scheduleFreeSgdKernel } from './schedule-free-sgd.js';
 import { scheduleFreeAdamwKernel } from './schedule-free-adamw.js';
 import { marsKernel } from './mars.js';
+import { soapKernel } from './soap.js';
 
 /** Kernels by optimizer name; an optimizer missing here is reported by name as unsupported. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- heterogeneous option types
@@ -70,6 +71,7 @@ export const kernels: Readonly<Record<string, GpujsKernel<any>>> = {
   adopt: adoptKernel,
   ademamix: ademamixKernel,
   adapnm: adapnmKernel,
+  soap: soapKernel,
 };
 
 /** Optimizers of core's registry this backend does not implement yet, with the reason (none at the moment). */

@@ -32,6 +32,7 @@ import { signsgdKernel } from './signsgd.js';
 import { scheduleFreeSgdKernel } from './schedule-free-sgd.js';
 import { scheduleFreeAdamwKernel } from './schedule-free-adamw.js';
 import { marsKernel } from './mars.js';
+import { soapKernel } from './soap.js';
 
 /** Kernels by optimizer name; an optimizer missing here is reported by name as unsupported. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- heterogeneous option types
@@ -69,4 +70,5 @@ export const kernels: Readonly<Record<string, TfjsKernel<any>>> = {
   adopt: adoptKernel,
   ademamix: ademamixKernel,
   adapnm: adapnmKernel,
+  soap: soapKernel,
 };

@@ -31,6 +31,7 @@ import { signsgdBound } from './signsgd.js';
 import { scheduleFreeSgdBound } from './schedule-free-sgd.js';
 import { scheduleFreeAdamwBound } from './schedule-free-adamw.js';
 import { marsBound } from './mars.js';
+import { soapBound } from './soap.js';
 import type { BoundFunction, PointBoundFunction } from './tensor.js';
 
 export * from './arith.js';
@@ -77,6 +78,7 @@ export const boundFunctions: Readonly<Record<string, BoundFunction<any>>> = {
   adopt: adoptBound,
   ademamix: ademamixBound,
   adapnm: adapnmBound,
+  soap: soapBound,
 };
 
 /**
