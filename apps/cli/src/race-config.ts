@@ -107,6 +107,7 @@ export const RACE_RATES: Readonly<Record<string, Readonly<Record<string, number>
   adopt: { rosenbrock: 0.0234, rastrigin: 1.49, beale: 0.253, himmelblau: 0.14, quadratic: 1.86 },
   ademamix: { rosenbrock: 0.0366, rastrigin: 2.13, beale: 0.212, himmelblau: 0.127, quadratic: 0.905 },
   adapnm: { rosenbrock: 0.262, rastrigin: 0.555, beale: 0.0409, himmelblau: 0.0516, quadratic: 0.117 },
+  soap: { rosenbrock: 0.0336, rastrigin: 0.818, beale: 0.0895, himmelblau: 0.0571, quadratic: 0.212 },
   // END SEARCHED
 };
 
