@@ -149,6 +149,25 @@ describe('soap', () => {
     expect(relDiff(b.data, expected)).toBeLessThan(1e-15);
   });
 
+  it('treats its modes alike: the transposed problem gives the transposed trajectory (no matrix view needed)', () => {
+    let seed = 7;
+    const rand = (): number => ((seed = (seed * 16807) % 2147483647) / 2147483647) * 2 - 1;
+    const [r, c] = [2, 3];
+    const transpose = (x: ArrayLike<number>): Float64Array => Float64Array.from({ length: r * c }, (_, k) => x[(k % r) * c + Math.floor(k / r)] as number);
+    const w0 = Float64Array.from({ length: r * c }, rand);
+    const a = tensor(Float64Array.from(w0), [r, c]);
+    const b = tensor(transpose(w0), [c, r]);
+    const spec = soap({ lr: 0.05, preconditionFrequency: 2 });
+    const oa = createReference(spec, { a });
+    const ob = createReference(spec, { b });
+    for (let k = 0; k < 9; k++) {
+      const g = Float64Array.from({ length: r * c }, rand);
+      oa.step({ a: tensor(g, [r, c]) });
+      ob.step({ b: tensor(transpose(g), [c, r]) });
+    }
+    expect(relDiff(transpose(a.data), b.data)).toBeLessThan(1e-13);
+  });
+
   it('refreshes: sorts the basis by diag(QᵀGGQ) descending and orthogonalises GG·Q', () => {
     const gg = Float64Array.from([2, 1, 1, 3]);
     const { order, q } = soapRefreshBasis(gg, [1, 0, 0, 1], 2);
