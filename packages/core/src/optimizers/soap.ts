@@ -192,7 +192,8 @@ function transposeSquare(m: Float64Array, d: number): Float64Array {
  *   gradient into it and projected it at every step; f42d296 keeps m in the eigenbasis and rotates it on refresh.
  *   In exact arithmetic the two are the same update. The first version also defaulted to `weight_decay` 0 and
  *   `merge_dims` true, and had no `normalize_grads`.
- * - pytorch_optimizer's `SOAP` (kozistr/pytorch_optimizer, `optimizer/soap.py`) follows the earlier form (m in the
+ * - pytorch_optimizer's `SOAP` (kozistr/pytorch_optimizer, `pytorch_optimizer/optimizer/soap.py` as read at commit
+ *   0183e875574a03d2673dc38e99201578d49686aa) follows the earlier form (m in the
  *   original space) and counts steps per group including the initialising step, so its bias corrections and
  *   refreshes use s + 1 where upstream uses s; it passes `shampoo_beta` = −1 through as the lerp weight 2 (no β₂
  *   fallback), and has no `normalize_grads`. descent follows nikhilvyas/SOAP.
