@@ -87,14 +87,27 @@ export function soapLayout(o: SoapOptions, shape: readonly number[]): SoapLayout
 /**
  * The first eigenbasis of a preconditioner (upstream's `get_orthogonal_matrix`): the eigenvectors of
  * GG + 10⁻³⁰·I, by eigenvalue descending (torch.linalg.eigh's ascending order, flipped), as the columns of a
- * d × d row-major matrix. Eigenvectors here come from core's Jacobi method, so their signs are not LAPACK's.
+ * d × d row-major matrix.
+ *
+ * Signs: an eigenvector's sign is arbitrary (LAPACK's follows from its Householder reductions, Jacobi's from its
+ * rotation angles, and both flip for inputs that differ by rounding when two diagonal entries tie, as in the
+ * statistics of a centralized gradient). Each column q is oriented so that Σₐ qₐ/(a + √2) > 0: a fixed rule, so
+ * backends computing the basis from float32 statistics choose the signs the reference does, and one whose
+ * tipping point (that sum near 0) no symmetric pattern of entries reaches. SOAP's parameters do not depend on the
+ * signs (the projection and its inverse use the same basis).
  */
 export function soapEigenbasis(gg: ArrayLike<number>, d: number): Float64Array {
   const m = Float64Array.from(gg);
   for (let a = 0; a < d; a++) m[a * d + a] = (m[a * d + a] as number) + 1e-30;
   const { vectors } = jacobiEigen(m, d);
   const q = new Float64Array(d * d);
-  for (let a = 0; a < d; a++) for (let c = 0; c < d; c++) q[a * d + c] = vectors[a * d + (d - 1 - c)] as number;
+  for (let c = 0; c < d; c++) {
+    const col = d - 1 - c;
+    let orient = 0;
+    for (let a = 0; a < d; a++) orient += (vectors[a * d + col] as number) / (a + Math.SQRT2);
+    const sign = orient < 0 ? -1 : 1;
+    for (let a = 0; a < d; a++) q[a * d + c] = sign * (vectors[a * d + col] as number);
+  }
   return q;
 }
 
@@ -201,9 +214,10 @@ function transposeSquare(m: Float64Array, d: number): Float64Array {
  *   exact arithmetic); the reference does it on refresh steps only.
  * - Upstream computes the eigendecomposition and QR in float32 whatever the parameters' dtype; the reference
  *   computes them in Float64 (the golden script, tools/golden/soap.py, does the same in float64).
- * - Eigenvector signs (and the order of equal eigenvalues) are arbitrary; Jacobi's differ from LAPACK's. They
- *   change Q and m (by the same signs) but not the parameters; after the first refresh the QR fixes them (its
- *   result does not depend on the signs of its input's columns).
+ * - Eigenvector signs (and the order of equal eigenvalues) are arbitrary; the reference orients each first
+ *   eigenvector by a fixed rule ({@link soapEigenbasis}) where LAPACK's come out of its reductions. They change Q
+ *   and m (by the same signs) but not the parameters; after the first refresh the QR fixes them (its result does
+ *   not depend on the signs of its input's columns).
  *
  * Cost per step: every mode's Gram matrix (dᵢ·size) and two projections (2·Σdᵢ·size); per refresh a dᵢ³
  * power iteration and QR per mode, and a Jacobi eigendecomposition on the first step.
