@@ -1,4 +1,4 @@
-import { createSpec, definitions, getDefinition, show } from '@descent/core';
+import { createSpec, definitions, getDefinition, show, soapLayout, type SoapOptions } from '@descent/core';
 import { InputError } from './errors.js';
 import { formatNumber, renderTable, type Column } from './table.js';
 
@@ -29,8 +29,8 @@ import { formatNumber, renderTable, type Column } from './table.js';
  *   preconditioned update L^{−1/p}·G·R^{−1/p} (2m²n + 2mn²), and one inverse p-th root per mode every
  *   `updateFreq` steps: by the coupled Newton–Schulz iteration (`inverseRoot: newtonSchulz`) `iterSteps`·(p + 2)
  *   matrix products of d × d (P², W^p, G·W, P·W^p), 2d³ each; by an eigendecomposition (`eigh`, the default)
- *   ≈ 9d³ (symmetric QR with eigenvectors, Golub & Van Loan) + 2d³ to form V·Λ^{−1/p}·Vᵀ. Matmuls only, a
- *   multiply-add counted as 2 FLOPs. The whole model: N/(R·C) matrices of the representative shape.
+ *   ≈ 9d³ (symmetric QR with eigenvectors, Golub & Van Loan) + 2d³ to form V·Λ^{−1/p}·Vᵀ. SOAP: see
+ *   {@link soapFlops}. Matmuls only, a multiply-add counted as 2 FLOPs. The whole model: N/(R·C) matrices of the representative shape.
  *
  * Every number (parameters, gradients, state, activations) is taken in one dtype, as seed 002 does with
  * float32; mixed precision (16-bit weights with float32 master weights and state) is not modelled.
@@ -105,6 +105,31 @@ export function shampooFlops(rows: number, cols: number, o: ShampooCostOptions):
   const precondition = statistics;
   const inverseRoots = (inverseRootFlops(rows, p, o) + inverseRootFlops(cols, p, o)) / o.updateFreq;
   return { statistics, precondition, inverseRoots, total: statistics + precondition + inverseRoots };
+}
+
+/**
+ * SOAP's FLOPs per step on a rows × cols gradient (core's soapLayout decides which modes have a preconditioner,
+ * with `maxPrecondDim` and `mergeDims`): per preconditioned mode of length d (n = size/d) the Gram matrix 2d²n and
+ * two projections (G into the eigenbasis, the Adam direction back) 2·2d²n; every `preconditionFrequency` steps a
+ * refresh per mode, diag(QᵀGGQ) and the power iteration GG·Q (2d³ each) and a Householder QR with Q formed
+ * (4/3·d³ + 4/3·d³), plus the rotation of m into the new basis (two more projections). The first step's
+ * eigendecomposition is a one-off and left out.
+ */
+export function soapFlops(rows: number, cols: number, o: SoapOptions): { statistics: number; projections: number; refresh: number; total: number } {
+  const layout = soapLayout(o, [rows, cols]);
+  const size = rows * cols;
+  let statistics = 0;
+  let projections = 0;
+  let basis = 0;
+  for (const i of layout.modes) {
+    const d = layout.shape[i] as number;
+    const mode = 2 * d * size;
+    statistics += mode;
+    projections += 2 * mode;
+    basis += 4 * d ** 3 + (8 / 3) * d ** 3 + 2 * mode;
+  }
+  const refresh = basis / o.preconditionFrequency;
+  return { statistics, projections, refresh, total: statistics + projections + refresh };
 }
 
 /** An optimizer to estimate, with option overrides. */
@@ -267,6 +292,10 @@ export function estimateMemory(settings: MemorySettings): MemoryReport {
       const cost = o as unknown as ShampooCostOptions;
       optimizerFlops = matrices * shampooFlops(rows, cols, cost).total;
       flopsNote = `inverse roots by ${cost.inverseRoot}${cost.inverseRoot === 'newtonSchulz' ? ` (${cost.iterSteps} iterations)` : ''} every ${cost.updateFreq} step${cost.updateFreq === 1 ? '' : 's'}`;
+    } else if (c.name === 'soap') {
+      const cost = o as unknown as SoapOptions;
+      optimizerFlops = matrices * soapFlops(rows, cols, cost).total;
+      flopsNote = `eigenbases refreshed (power iteration + QR) every ${cost.preconditionFrequency} step${cost.preconditionFrequency === 1 ? '' : 's'}`;
     }
     return {
       optimizer: c.name,
@@ -328,8 +357,8 @@ export function formatMemory(r: MemoryReport): string {
     '',
     `State: elements of each definition's state slots (default options unless given) per parameter element, counted on a`,
     `${rows}×${cols} matrix (--shape; N makes ${formatNumber(r.matrices)} of them); * marks ratios that depend on the shape.`,
-    `Total: parameters + gradients + state + activations. Optimizer FLOPs: matmuls of Muon's Newton–Schulz and Shampoo's`,
-    `preconditioner per optimizer step, whole model; relative to 6BN they shrink as the tokens per step grow (Muon, m×m: k·m/B).`,
+    `Total: parameters + gradients + state + activations. Optimizer FLOPs: matmuls of Muon's Newton–Schulz, Shampoo's and SOAP's`,
+    `preconditioners per optimizer step, whole model; relative to 6BN they shrink as the tokens per step grow (Muon, m×m: k·m/B).`,
     '',
   ];
   const columns: Column[] = [

@@ -108,6 +108,7 @@ export const RACE_RATES: Readonly<Record<string, Readonly<Record<string, number>
   ademamix: { rosenbrock: 0.0366, rastrigin: 2.13, beale: 0.212, himmelblau: 0.127, quadratic: 0.905 },
   adapnm: { rosenbrock: 0.262, rastrigin: 0.555, beale: 0.0409, himmelblau: 0.0516, quadratic: 0.117 },
   prodigy: { rosenbrock: 0.0816, rastrigin: 1.3, beale: 0.303, himmelblau: 0.0496, quadratic: 0.466 },
+  soap: { rosenbrock: 0.0336, rastrigin: 0.818, beale: 0.0895, himmelblau: 0.0571, quadratic: 0.212 },
   // END SEARCHED
 };
 

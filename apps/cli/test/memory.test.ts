@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { definitions } from '@descent/core';
+import { definitions, soap } from '@descent/core';
 import {
   activationBytes,
   estimateMemory,
@@ -7,6 +7,7 @@ import {
   newtonSchulzFlops,
   parseCount,
   shampooFlops,
+  soapFlops,
   stateSlots,
   trainingFlops,
   transformerShape,
@@ -92,6 +93,19 @@ describe('FLOPs', () => {
     // exponent "paper": p = 4, W⁴ takes 3 products: 6 per iteration.
     expect(shampooFlops(2, 3, { exponent: 'paper', inverseRoot: 'newtonSchulz', iterSteps: 1, updateFreq: 1 }).inverseRoots).toBe(6 * 2 * 35);
     expect(row('shampoo:inverseRoot=newtonSchulz:updateFreq=10', { params: 60, shape: [2, 3] }).optimizerFlops).toBe(10 * (60 + 60 + 336));
+  });
+
+  it('SOAP: Gram matrices and two projections per step, the refresh averaged over preconditionFrequency', () => {
+    const o = { ...soap().options };
+    // 2 × 3: modes of 2 and 3, size 6: Gram 2·2·6 + 2·3·6 = 60, projections 120; refresh per mode 4d³ + 8/3·d³ + 2·2d·6:
+    // d = 2: 32 + 64/3 + 48, d = 3: 108 + 72 + 72; sum 332 + 64/3, over 10 steps.
+    const f = soapFlops(2, 3, o);
+    expect(f.statistics).toBe(60);
+    expect(f.projections).toBe(120);
+    expect(f.refresh).toBeCloseTo((332 + 64 / 3) / 10, 12);
+    // maxPrecondDim 2: only the first mode.
+    expect(soapFlops(2, 3, { ...o, maxPrecondDim: 2 }).statistics).toBe(24);
+    expect(row('soap:preconditionFrequency=1', { params: 60, shape: [2, 3] }).optimizerFlops).toBeCloseTo(10 * (180 + 332 + 64 / 3), 9);
   });
 
   it('training: 6·B·N for B tokens per step (seed 002)', () => {

@@ -227,6 +227,17 @@ export const cases: readonly Case[] = [
     shapes: { w: [7, 9], b: [5], conv: [2, 3, 5] },
     options: [{ lr: 0.05 }, { lr: 0.1, beta: 0.9, momentum: 0.9, extraL2: 0.01, maximize: true }, { lr: 0.05, cCoef: 1, dCoef: 0.5, eps: 1e-3 }],
   },
+  {
+    // Shapes whose mode statistics have distinct eigenvalues from the first step (tools/golden/soap.py says why).
+    name: 'soap',
+    kind: 'matrix',
+    shapes: { w: [3, 3], b: [7], t: [2, 3, 3], k: [2, 2, 2, 2] },
+    options: [
+      { lr: 0.01, preconditionFrequency: 3 },
+      { lr: 0.01, preconditionFrequency: 1, shampooBeta: 0.3, weightDecay: 0.1, normalizeGrads: true, correctBias: false, betas: [0.9, 0.99] },
+      { lr: 0.01, preconditionFrequency: 2, mergeDims: true, maxPrecondDim: 4, dataFormat: 'channelsLast' },
+    ],
+  },
 ];
 
 /** Default shapes: a matrix whose size is not a multiple of 4 (SIMD tails) and a vector. */

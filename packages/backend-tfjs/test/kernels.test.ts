@@ -124,7 +124,48 @@ function shampooK(key: string, ref: Optimizer<Tensor>): number {
   return 64 + 8 * kappa;
 }
 
+/**
+ * SOAP: the eigenbases amplify the float32 rounding of the preconditioners GG by λ_max over the smallest eigenvalue
+ * gap (the first eigendecomposition, Davis–Kahan) and by λ_max/λ_min (the QR of a refresh, Sun 1991); the
+ * projections pass that on to every slot and the parameter unamplified (Q is orthogonal). K = 64 + 16κ with κ the
+ * larger of both over the parameter's GG slots (the Checker keeps the largest K seen). The shapes are those whose
+ * statistics have distinct eigenvalues from the first step on (see tools/golden/soap.py).
+ */
+function soapK(key: string, ref: Optimizer<Tensor>): number {
+  const param = key.split('.')[0] as string;
+  const state = ref.exportState().params[param]!;
+  let kappa = 1;
+  for (const [slot, s] of Object.entries(state.slots)) {
+    const n = s.shape[0] as number;
+    if (!slot.startsWith('GG') || n === 0) continue;
+    const { values } = jacobiEigen(Float64Array.from(s.data, num), n);
+    const top = values[n - 1] as number;
+    if (!(top > 0)) continue; // a zero statistic (an empty parameter): nothing to amplify
+    // A singular GG (rank one after the first step of a vector) has no QR refresh until it has more gradients.
+    if ((values[0] as number) > 0) kappa = Math.max(kappa, top / (values[0] as number));
+    for (let k = 1; k < n; k++) kappa = Math.max(kappa, top / ((values[k] as number) - (values[k - 1] as number)));
+  }
+  return 64 + 16 * kappa;
+}
+
+const SOAP_SHAPES = [[1], [7], [3, 3], [2, 3, 3], [2, 2, 2, 2]];
+
 const CASES: Case[] = [
+  { label: 'soap', name: 'soap', options: { lr: 0.01, preconditionFrequency: 3 }, shapes: SOAP_SHAPES, k: soapK },
+  {
+    label: 'soap refresh every step, shampooBeta, decay, normalizeGrads, no bias correction',
+    name: 'soap',
+    options: { lr: 0.01, preconditionFrequency: 1, shampooBeta: 0.3, weightDecay: 0.1, normalizeGrads: true, correctBias: false, betas: [0.9, 0.99] },
+    shapes: SOAP_SHAPES,
+    k: soapK,
+  },
+  {
+    label: 'soap mergeDims channelsLast, maxPrecondDim, precondition1d',
+    name: 'soap',
+    options: { lr: 0.01, preconditionFrequency: 2, mergeDims: true, maxPrecondDim: 4, dataFormat: 'channelsLast', precondition1d: true },
+    shapes: [[2], [3, 3], [2, 2, 2, 2], [2, 1, 2, 4]],
+    k: soapK,
+  },
   { label: 'sgd plain', name: 'sgd', options: { lr: 0.1 } },
   { label: 'sgd momentum, dampening, decay, maximize', name: 'sgd', options: { lr: 0.1, momentum: 0.9, dampening: 0.1, weightDecay: 0.01, maximize: true } },
   { label: 'sgd nesterov', name: 'sgd', options: { lr: 0.1, momentum: 0.9, nesterov: true } },

@@ -39,6 +39,10 @@ import type { CaseInput, CaseReport, InitResult } from './entries/tfjs-optimizer
  *   kernels.test.ts with the larger n of our [16, 9] shape). Its momentum buffer is elementwise.
  * - Shampoo: the inverse roots amplify the float32 rounding of the preconditioners by their condition number κ
  *   (see kernels.test.ts): K₁ + 8κ, with κ the largest condition number of the reference's preconditioners.
+ * - SOAP: its eigenbases amplify the rounding of the preconditioners by λ_max/gap (Davis–Kahan, the first
+ *   basis) and λ_max/λ_min (the QR refresh, Sun 1991), and the projections carry that into every slot and the
+ *   parameter (‖Q‖₂ = 1, two products of ≤ 18 terms): K₁ + 16κ with κ the largest of both over the steps
+ *   (bounds/soap.ts of the conformance kit has the full model).
  * - Drift over T steps: errors of earlier steps are carried with factors ≤ 1 (decays β < 1, relative errors of
  *   the adaptive denominators pass through at most unchanged), so K_T = T·K₁.
  *
@@ -222,6 +226,17 @@ const CONFIGS: Readonly<Record<string, readonly Config[]>> = {
     { label: 'd0 1e-3', options: { d0: 1e-3 } },
     { label: 'L2, beta1 0, sliceP, bias correction', options: { d0: 1e-3, weightDecay: 0.1, decouple: false, betas: [0, 0.99], sliceP: 2, useBiasCorrection: true } },
   ],
+  // Shapes whose mode statistics have distinct eigenvalues from the first step (a rank-deficient d × d statistic
+  // with d > 2 has a repeated zero eigenvalue, whose eigenbasis no two eigensolvers choose alike).
+  soap: [
+    { label: 'defaults', options: { lr: 0.01 }, shapes: [[7], [3, 3], [2, 3, 3]] },
+    {
+      label: 'refresh every step, shampooBeta, decay, normalizeGrads',
+      options: { lr: 0.01, preconditionFrequency: 1, shampooBeta: 0.8, weightDecay: 0.1, normalizeGrads: true, betas: [0.9, 0.99] },
+      shapes: [[7], [3, 3], [2, 3, 3]],
+    },
+    { label: 'precondition1d, no bias correction', options: { lr: 0.01, precondition1d: true, correctBias: false, preconditionFrequency: 2 }, shapes: [[2], [4, 4]] },
+  ],
 };
 
 /** K₁ (one step) for a tensor key (`p0`, `p0.expAvg`) of an optimizer; see the header for the derivations. */
@@ -231,6 +246,7 @@ function oneStepK(name: string, key: string, report: CaseReport): number {
   if (name === 'adamAtan2' && isParam) return K1 + 8192;
   if ((name === 'muon' || name === 'muonTorch' || name === 'muonWithAuxAdam') && isParam && report.routes[param] === 'muon') return K1 + 16384;
   if (name === 'shampoo') return K1 + 8 * (report.kappa[param] ?? 1);
+  if (name === 'soap') return K1 + 16 * (report.kappa[param] ?? 1);
   return K1;
 }
 

@@ -228,6 +228,11 @@ export function shapeArbitrary(name: string): fc.Arbitrary<readonly number[]> {
     // torch.optim.Muon takes 2-D parameters only.
     return fc.oneof({ arbitrary: fc.constantFrom([0, 3], [2, 0], [1, 1]), weight: 2 }, { arbitrary: fc.tuple(dim(6), dim(6)).map(([a, b]) => [a, b]), weight: 8 });
   }
+  if (name === 'soap') {
+    // 4-D shapes too: with mergeDims and dataFormat "channelsLast" SOAP permutes them before merging.
+    const four = fc.tuple(dim(3), dim(2), dim(2), dim(3)).map(([a, b, c, d]) => [a, b, c, d]);
+    return fc.oneof({ arbitrary: empty, weight: 1 }, { arbitrary: one, weight: 1 }, { arbitrary: vector, weight: 2 }, { arbitrary: matrix, weight: 4 }, { arbitrary: cube, weight: 2 }, { arbitrary: four, weight: 2 });
+  }
   if (def.kind === 'matrix') {
     return fc.oneof({ arbitrary: empty, weight: 1 }, { arbitrary: one, weight: 1 }, { arbitrary: vector, weight: 2 }, { arbitrary: matrix, weight: 4 }, { arbitrary: cube, weight: 2 });
   }

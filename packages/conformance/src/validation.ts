@@ -97,6 +97,8 @@ export const validationRows: readonly ValidationRow[] = [
   specRow('options not an object', 'adam', { name: 'adam', options: [1] }),
   specRow('matrixView with a fractional axis', 'muon', { name: 'muon', options: { matrixView: { rows: [0.5] } } }),
   specRow('matrixView naming an axis twice', 'shampoo', { name: 'shampoo', options: { matrixView: { rows: [1], cols: [1] } } }),
+  specRow('shampooBeta between -1 and 0', 'soap', { name: 'soap', options: { shampooBeta: -0.5 } }),
+  specRow('dataFormat in snake_case', 'soap', { name: 'soap', options: { dataFormat: 'channels_last' } }),
   specRow('unknown optimizer name', 'adam', { name: 'adamm', options: {} }),
   specRow('unknown key in the spec', 'adam', { name: 'adam', options: {}, schedules: [] }),
   createRow('empty parameter list', () => ({ spec: adam(), params: [] })),

@@ -34,6 +34,7 @@ import { adoptDefinition } from './optimizers/adopt.js';
 import { ademamixDefinition } from './optimizers/ademamix.js';
 import { adapnmDefinition } from './optimizers/adapnm.js';
 import { prodigyDefinition } from './optimizers/prodigy.js';
+import { soapDefinition } from './optimizers/soap.js';
 
 /**
  * Every optimizer core defines, by name. Backends look definitions up here; nothing registers itself as a
@@ -80,6 +81,7 @@ const list: readonly AnyDefinition[] = [
   ademamixDefinition,
   adapnmDefinition,
   prodigyDefinition,
+  soapDefinition,
 ];
 
 /** All optimizer definitions, by name, in a stable order. */

@@ -34,6 +34,7 @@ import { scheduleFreeSgdKernel } from './schedule-free-sgd.js';
 import { scheduleFreeAdamwKernel } from './schedule-free-adamw.js';
 import { marsKernel } from './mars.js';
 import { prodigyKernel } from './prodigy.js';
+import { soapKernel } from './soap.js';
 
 /** Kernels by optimizer name; an optimizer missing here is reported by name as unsupported. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- heterogeneous option types
@@ -72,6 +73,7 @@ export const kernels: Readonly<Record<string, GpujsKernel<any>>> = {
   ademamix: ademamixKernel,
   adapnm: adapnmKernel,
   prodigy: prodigyKernel,
+  soap: soapKernel,
 };
 
 /** Optimizers of core's registry this backend does not implement yet, with the reason (none at the moment). */

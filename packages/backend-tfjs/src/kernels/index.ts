@@ -33,6 +33,7 @@ import { scheduleFreeSgdKernel } from './schedule-free-sgd.js';
 import { scheduleFreeAdamwKernel } from './schedule-free-adamw.js';
 import { marsKernel } from './mars.js';
 import { prodigyKernel } from './prodigy.js';
+import { soapKernel } from './soap.js';
 
 /** Kernels by optimizer name; an optimizer missing here is reported by name as unsupported. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- heterogeneous option types
@@ -71,4 +72,5 @@ export const kernels: Readonly<Record<string, TfjsKernel<any>>> = {
   ademamix: ademamixKernel,
   adapnm: adapnmKernel,
   prodigy: prodigyKernel,
+  soap: soapKernel,
 };

@@ -69,7 +69,8 @@ export interface CaseReport {
   routes: Record<string, 'muon' | 'elementwise'>;
   /**
    * By parameter: the largest condition number λ_max/λ_min of the reference's Shampoo preconditioners
-   * (`precond*` slots) over the steps; 1 for other optimizers.
+   * (`precond*` slots) over the steps, for SOAP's (`GG*`) also λ_max over the smallest eigenvalue gap; 1 for
+   * other optimizers.
    */
   kappa: Record<string, number>;
   /** The implementation the optimizer reports (`opt.path`): composed TF.js ops (`ops`) is the only one for GPUs. */
@@ -184,10 +185,15 @@ export async function runCase(input: CaseInput): Promise<CaseReport> {
     for (const [n, p] of Object.entries(refState.params)) {
       routes[n] = 'momentumBuffer' in p.slots ? 'muon' : 'elementwise';
       for (const [slot, x] of Object.entries(p.slots)) {
-        if (!slot.startsWith('precond')) continue;
+        if (!slot.startsWith('precond') && !slot.startsWith('GG')) continue;
         const size = x.shape[0] as number;
         const { values } = jacobiEigen(Float64Array.from(x.data, num), size);
-        kappa[n] = Math.max(kappa[n] ?? 1, (values[size - 1] as number) / (values[0] as number));
+        const top = values[size - 1] as number;
+        // SOAP (GG<i>): its eigenvectors are as sensitive as λ_max over the smallest eigenvalue gap, its QR refresh
+        // as λ_max/λ_min; Shampoo's inverse roots as λ_max/λ_min.
+        let conditioning = top / (values[0] as number);
+        if (slot.startsWith('GG')) for (let k = 1; k < size; k++) conditioning = Math.max(conditioning, top / ((values[k] as number) - (values[k - 1] as number)));
+        kappa[n] = Math.max(kappa[n] ?? 1, conditioning);
       }
     }
     if (state.stepCount !== refState.stepCount) structural.push(`step ${t}: stepCount ${state.stepCount} vs ${refState.stepCount}`);

@@ -32,6 +32,7 @@ import { scheduleFreeSgdBound } from './schedule-free-sgd.js';
 import { scheduleFreeAdamwBound } from './schedule-free-adamw.js';
 import { marsBound } from './mars.js';
 import { prodigyBound, type PhaseBoundFunction } from './prodigy.js';
+import { soapBound } from './soap.js';
 import type { BoundFunction, PointBoundFunction } from './tensor.js';
 
 export * from './arith.js';
@@ -79,6 +80,7 @@ export const boundFunctions: Readonly<Record<string, BoundFunction<any>>> = {
   adopt: adoptBound,
   ademamix: ademamixBound,
   adapnm: adapnmBound,
+  soap: soapBound,
 };
 
 /**

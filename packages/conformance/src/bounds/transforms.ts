@@ -86,7 +86,9 @@ const adaptiveClip: TransformBound = (ar, o, grads, params) => {
       const scale = gradNorm.v < maxNorm.v ? { ...ratio, v: 1 } : ratio;
       scaleAll(ar, g, scale, start, start + size, b);
     }
-    grads.set(name, b.build(g.extra, g.note));
+    // The parameters' normwise allowance (matrix optimizers) moves M by at most λ·‖Δθ‖ per unit, and the result by
+    // at most as much (‖g‖/max(‖g‖, 1e-6) ≤ 1).
+    grads.set(name, b.build(g.extra + (o.clipping as number) * param.bound.extra, g.note));
   }
 };
 
@@ -105,7 +107,9 @@ const softClip: TransformBound = (ar, o, grads, params) => {
       const gradRms = rms(elements(g, start, start + size));
       scaleAll(ar, g, ar.div(ar.min(gradRms, paramRms), gradRms), start, start + size, b);
     }
-    grads.set(name, b.build(g.extra, g.note));
+    // The parameters' normwise allowance (matrix optimizers): RMS(θ) moves by at most ‖Δθ_unit‖/√n, and the result
+    // by ‖g_unit‖/RMS(g) = √n times that, i.e. by at most ‖Δθ‖ over the tensor.
+    grads.set(name, b.build(g.extra + param.bound.extra, g.note));
   }
 };
 

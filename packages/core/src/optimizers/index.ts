@@ -32,3 +32,4 @@ export * from './adopt.js';
 export * from './ademamix.js';
 export * from './adapnm.js';
 export * from './prodigy.js';
+export * from './soap.js';
