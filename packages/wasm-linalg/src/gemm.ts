@@ -134,7 +134,8 @@ export class Linalg {
 
     // Pack op(A) into row panels (zero padding) and op(B) into column panels.
     const pa = offA >> 2;
-    f.fill(0, pa, pa + mp * kp);
+    // Zero what the copies below leave: the last panel's missing rows (columns) and the K padding.
+    if (mp !== m || kp !== k) f.fill(0, pa, pa + mp * kp);
     for (let i = 0; i < mPanels; i++) {
       const base = pa + i * kp * MR;
       const rows = Math.min(MR, m - i * MR);
@@ -152,7 +153,7 @@ export class Linalg {
       }
     }
     const pb = offB >> 2;
-    f.fill(0, pb, pb + kp * np);
+    if (np !== n || kp !== k) f.fill(0, pb, pb + kp * np);
     for (let j = 0; j < nPanels; j++) {
       const base = pb + j * kp * NR;
       const cols = Math.min(NR, n - j * NR);
@@ -186,7 +187,7 @@ export class Linalg {
       const src = i * np;
       const dst = i * n;
       if (beta === 0) {
-        if (alpha === 1) for (let j = 0; j < n; j++) c[dst + j] = w[src + j] as number;
+        if (alpha === 1) c.set(w.subarray(src, src + n), dst);
         else for (let j = 0; j < n; j++) c[dst + j] = alpha * (w[src + j] as number);
       } else {
         for (let j = 0; j < n; j++) c[dst + j] = alpha * (w[src + j] as number) + beta * (c[dst + j] as number);

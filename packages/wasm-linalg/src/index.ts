@@ -8,7 +8,7 @@
  */
 
 export { createLinalg, defaultLinalg, disposeDefaultLinalg, linalgAvailable, Linalg, type GemmOptions, type LinalgOptions } from './gemm.js';
-export { inverseRootNewtonSchulzF32, newtonSchulzF32 } from './iterations.js';
+export { addModeGramF32, inverseRootNewtonSchulzF32, modeProductF32, newtonSchulzF32 } from './iterations.js';
 export { matmulPlain } from './plain.js';
 export { MR, NR, UNROLL, gemmModule } from './kernel.js';
 export { threadsAvailable, availableCores } from './threads.js';

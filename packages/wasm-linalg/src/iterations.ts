@@ -67,13 +67,13 @@ export function newtonSchulzF32(
  */
 export function inverseRootNewtonSchulzF32(la: Linalg, h: Float32Array, n: number, p: number, steps: number, eps: number): Float32Array {
   const t = frobenius(h.subarray(0, n * n));
-  let P = new Float32Array(n * n);
+  let P: Float32Array = new Float32Array(n * n);
   for (let i = 0; i < n * n; i++) P[i] = (h[i] as number) / t;
   for (let i = 0; i < n; i++) P[i * n + i] = (P[i * n + i] as number) + eps;
   let G: Float32Array | undefined; // undefined: the identity
   const W = new Float32Array(n * n);
-  let Wr = new Float32Array(n * n);
-  let tmp = new Float32Array(n * n);
+  let Wr: Float32Array = new Float32Array(n * n);
+  let tmp: Float32Array = new Float32Array(n * n);
   for (const [a, b, c] of inverseRootSchedule(p, steps)) {
     W.set(P);
     la.gemm(n, n, n, P, P, W, { alpha: c, beta: b }); // b·P + c·P²
@@ -91,8 +91,44 @@ export function inverseRootNewtonSchulzF32(la: Linalg, h: Float32Array, n: numbe
     la.gemm(n, n, n, P, Wr, tmp);
     [P, tmp] = [tmp, P];
   }
-  const out = G ?? new Float32Array(n * n).map((_, i) => (i % (n + 1) === 0 ? 1 : 0));
+  const out: Float32Array = G ?? new Float32Array(n * n).map((_, i) => (i % (n + 1) === 0 ? 1 : 0));
   const scale = t ** (-1 / p);
   for (let i = 0; i < n * n; i++) out[i] = (out[i] as number) * scale;
   return out;
+}
+
+/** The d × (outer·inner) mode unfolding X₍ᵢ₎ of x seen as outer × d × inner: column o·inner + r of row a is x[o, a, r]. */
+function unfold(x: Float32Array, outer: number, d: number, inner: number): Float32Array {
+  const u = new Float32Array(x.length);
+  const cols = outer * inner;
+  for (let o = 0; o < outer; o++) for (let a = 0; a < d; a++) u.set(x.subarray((o * d + a) * inner, (o * d + a + 1) * inner), a * cols + o * inner);
+  return u;
+}
+
+/** The inverse of {@link unfold}. */
+function fold(u: Float32Array, outer: number, d: number, inner: number): Float32Array {
+  const x = new Float32Array(u.length);
+  const cols = outer * inner;
+  for (let o = 0; o < outer; o++) for (let a = 0; a < d; a++) x.set(u.subarray(a * cols + o * inner, a * cols + (o + 1) * inner), (o * d + a) * inner);
+  return x;
+}
+
+/**
+ * H ← H + X₍ᵢ₎X₍ᵢ₎ᵀ (core's `addModeGram`) for x seen as outer × d × inner (core's `modeSizes`), `h` d × d in
+ * place: X·Xᵀ for the first mode, XᵀX for the last (no copy), an unfolding otherwise. Each entry's float32 sum is
+ * completed before it is added to H (one rounding of s + h), as `precond.add_(grad @ grad.t())`.
+ */
+export function addModeGramF32(la: Linalg, x: Float32Array, outer: number, d: number, inner: number, h: Float32Array): Float32Array {
+  if (outer === 1) return la.gemm(d, d, inner, x, x, h, { transB: true, beta: 1 });
+  if (inner === 1) return la.gemm(d, d, outer, x, x, h, { transA: true, beta: 1 });
+  const u = unfold(x, outer, d, inner);
+  return la.gemm(d, d, outer * inner, u, u, h, { transB: true, beta: 1 });
+}
+
+/** Y = X ×ᵢ M, i.e. Y₍ᵢ₎ = M·X₍ᵢ₎ (core's `modeProduct`), for x seen as outer × d × inner and M d × d; a fresh array in x's layout. */
+export function modeProductF32(la: Linalg, m: Float32Array, x: Float32Array, outer: number, d: number, inner: number): Float32Array {
+  if (outer === 1) return la.gemm(d, inner, d, m, x, new Float32Array(x.length));
+  if (inner === 1) return la.gemm(outer, d, d, x, m, new Float32Array(x.length), { transB: true });
+  const y = la.gemm(d, outer * inner, d, m, unfold(x, outer, d, inner), new Float32Array(x.length));
+  return fold(y, outer, d, inner);
 }

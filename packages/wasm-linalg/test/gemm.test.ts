@@ -185,3 +185,28 @@ describe('iterations', () => {
     });
   }
 });
+
+describe('mode products', () => {
+  for (const shape of [[5, 7], [3, 4, 6], [2, 3, 4, 5], [9]]) {
+    it(`addModeGramF32 and modeProductF32 on [${shape.join(', ')}] match core's Float64 addModeGram and modeProduct`, async () => {
+      const { addModeGram, modeProduct, modeSizes } = await import('@descent/core');
+      const { addModeGramF32, modeProductF32 } = await import('../src/index.js');
+      const n = shape.reduce((a, b) => a * b, 1);
+      const x = random(n, n);
+      for (let i = 0; i < shape.length; i++) {
+        const { outer, d, inner } = modeSizes(shape, i);
+        const h0 = random(d * d, d);
+        const h = addModeGramF32(two, x, outer, d, inner, Float32Array.from(h0));
+        const href = Float64Array.from(h0);
+        addModeGram(Float64Array.from(x), shape, i, href);
+        // Dot products of n/d terms plus the add: (n/d + 2)·u relative to Σ|x||x| + |h₀| ≤ n/d + 1 per entry.
+        const k = n / d;
+        h.forEach((v, j) => expect(Math.abs(v - (href[j] as number))).toBeLessThanOrEqual((k + 2) * U * (k + 1)));
+        const m = random(d * d, 3 * d);
+        const y = modeProductF32(two, m, x, outer, d, inner);
+        const yref = modeProduct(Float64Array.from(m), Float64Array.from(x), shape, i);
+        y.forEach((v, j) => expect(Math.abs(v - (yref[j] as number))).toBeLessThanOrEqual((d + 2) * U * d));
+      }
+    });
+  }
+});
