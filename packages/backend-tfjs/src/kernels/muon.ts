@@ -1,7 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { inversePermutation, muonLrScale, resolveMatrixView, type MuonOptions, type NewtonSchulzNormalization } from '@descent/core';
 import type { TfjsKernel } from '../kernel.js';
+import { newtonSchulzF32 } from '@descent/wasm-linalg';
 import { lerpTorch, norm2 } from './common.js';
+import { hostLinalg } from './host-linalg.js';
 
 /**
  * k Newton–Schulz steps on the device in float32, as core's `newtonSchulz` (linalg/newton-schulz.ts) does in
@@ -48,16 +50,22 @@ export function muonUpdateTfjs(o: MuonOptions, shape: readonly number[], grad: t
   // The view's matrix: U with its axes reordered rows first (a transpose unless the view is PyTorch's).
   const { order, identity, rows, cols } = resolveMatrixView(o.matrixView, shape);
   const viewed = identity ? u : tf.transpose(u, [...order]);
-  const orthogonal = newtonSchulzTfjs(tf.reshape(viewed, [rows, cols]), [o.nsA, o.nsB, o.nsC], o.nsSteps, o.nsEps, normalize);
+  const matrix = tf.reshape(viewed, [rows, cols]) as tf.Tensor2D;
+  const coefficients: [number, number, number] = [o.nsA, o.nsB, o.nsC];
+  const la = hostLinalg();
+  const orthogonal = la
+    ? tf.tensor2d(newtonSchulzF32(la, matrix.dataSync() as Float32Array, rows, cols, coefficients, o.nsSteps, o.nsEps, normalize), [rows, cols], 'float32')
+    : newtonSchulzTfjs(matrix, coefficients, o.nsSteps, o.nsEps, normalize);
   const scaled = tf.reshape(tf.mul(orthogonal, muonLrScale(rows, cols, o.adjustLr)), viewed.shape);
   return identity ? scaled : tf.transpose(scaled, inversePermutation(order));
 }
 
 /**
  * Muon on TF.js; the update rule and its order of operations are those of `core/src/optimizers/muon.ts`:
- * momentum and Nesterov blend with PyTorch's `lerp` rounding, Newton–Schulz with `tf.matMul` and transposes in
- * float32 on the device (see {@link newtonSchulzTfjs} for the precision to expect), the shape scale and the
- * decoupled decay 1 − ηλ as Float64 host scalars.
+ * momentum and Nesterov blend with PyTorch's `lerp` rounding, Newton–Schulz in float32: on the `cpu` and `wasm`
+ * backends with `@descent/wasm-linalg`'s SIMD GEMM on the host (`newtonSchulzF32`, threads in Node), elsewhere
+ * with `tf.matMul` and transposes on the device (see {@link newtonSchulzTfjs} for the precision to expect); the
+ * shape scale and the decoupled decay 1 − ηλ as Float64 host scalars.
  */
 export const muonKernel: TfjsKernel<MuonOptions> = {
   update({ options: o, shape, param: theta, grad, slots }) {
