@@ -26,6 +26,7 @@ import { kernels } from './kernels/index.js';
 import type { Program } from './program.js';
 import { combinePartials, reductionProgram, unitReductionProgram, type Reduction } from './reduce.js';
 import { missingTransform, supportedTransforms, transformKernels, type TransformEnv } from './transforms.js';
+import { defaultLinalg, type Linalg } from '@descent/wasm-linalg';
 
 /**
  * The gpu.js backend: float32 parameters (`{ shape, data: Float32Array }`) updated by gpu.js kernels, optimizer
@@ -94,6 +95,12 @@ class DeviceGradient implements Float32Tensor {
   get data(): Float32Array {
     return this.device.read(this.buf);
   }
+}
+
+/** wasm-linalg's engine for the modes whose buffers live in host memory (see `GpujsKernelContext.linalg`). */
+function hostLinalg(mode: GpujsActualMode): { linalg?: Linalg } {
+  const linalg = mode === 'webasm' || mode === 'cpu' ? defaultLinalg() : undefined;
+  return linalg ? { linalg } : {};
 }
 
 /** A buffer's values as Float64, read back inside a {@link Work}. */
@@ -214,6 +221,7 @@ class ParamRuntime {
         b.host.set(values);
         this.device.hostWritten(b);
       },
+      ...hostLinalg(this.device.mode),
     };
   }
 
