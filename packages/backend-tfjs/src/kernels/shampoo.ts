@@ -3,7 +3,6 @@ import { modeSizes, resolveMatrixView, type ShampooOptions } from '@descent/core
 import { addModeGramF32, inverseRootNewtonSchulzF32, modeProductF32, type Linalg } from '@descent/wasm-linalg';
 import type { TfjsKernel } from '../kernel.js';
 import { inverseRootEigh, inverseRootSchedule } from '@descent/core';
-import { hostLinalg } from './host-linalg.js';
 
 /** The permutation that brings mode i to the front, and the d_i × (rest) unfolding of x along it. */
 function unfold(x: tf.Tensor, shape: readonly number[], i: number): { perm: number[]; matrix: tf.Tensor2D } {
@@ -68,7 +67,7 @@ function eighRoot(h: ArrayLike<number>, d: number, p: number): Float32Array {
  */
 function preconditionHost(la: Linalg, o: ShampooOptions, shape: readonly number[], x0t: tf.Tensor, slots: Readonly<Record<string, tf.Variable>>, p: number, refresh: boolean): tf.Tensor {
   const x0 = Float32Array.from(x0t.dataSync() as Float32Array);
-  let x = x0;
+  let x: Float32Array = x0;
   for (const i of resolveMatrixView(o.matrixView, shape).order) {
     const { outer, d, inner } = modeSizes(shape, i);
     const H = slots[`precond${i}`]!;
@@ -105,7 +104,7 @@ function preconditionHost(la: Linalg, o: ShampooOptions, shape: readonly number[
  *   on cpu and wasm, where it is the fast choice (p + 2 products of d³ per step, no Jacobi sweeps).
  */
 export const shampooKernel: TfjsKernel<ShampooOptions> = {
-  update({ options: o, shape, param: theta, grad, slots, step: t }) {
+  update({ options: o, shape, param: theta, grad, slots, step: t, linalg }) {
     const { lr, momentum: mu, weightDecay: lambda } = o;
     const k = shape.length;
     const u = slots.momentumBuffer;
@@ -117,7 +116,7 @@ export const shampooKernel: TfjsKernel<ShampooOptions> = {
     const x0 = x;
     const p = (o.exponent === 'paper' ? 2 : 1) * k;
     const refresh = (t - 1) % o.updateFreq === 0;
-    const la = k > 0 && x.size > 0 ? hostLinalg() : undefined;
+    const la = k > 0 && x.size > 0 ? linalg : undefined;
     if (la) x = preconditionHost(la, o, shape, x0, slots, p, refresh);
     else for (const i of resolveMatrixView(o.matrixView, shape).order) {
       const d = shape[i] as number;
