@@ -2,15 +2,17 @@ import { runBlocks, type BlockJob } from './kernel.js';
 
 /**
  * Node worker threads that run shares of a product on the same shared `WebAssembly.Memory` as the caller, and a
- * synchronous join: the caller posts one {@link BlockJob} per worker, computes its own share, then blocks in
- * `Atomics.wait` until every worker has added one to the done counter at byte 0 of the memory (Node allows
+ * synchronous join: the caller posts the {@link BlockJob} to every worker, and the caller and the workers take
+ * chunks of column panels from a shared counter until none is left (so a worker that the OS schedules late
+ * costs only its wake-up, the others doing its share), then the caller blocks in `Atomics.wait` until every
+ * worker has added one to the done counter at byte 0 of the memory (Node allows
  * `Atomics.wait` on its main thread; browsers do not, which is one reason the pool is Node-only). Workers are
  * `unref`'d, so an idle pool never keeps a process alive, and `dispose` terminates them.
  *
  * @packageDocumentation
  */
 
-/** Byte offset of the control words (done counter, error flag) in the memory; data starts at {@link DATA_OFFSET}. */
+/** Byte offset of the control words (done counter, error flag, next column panel) in the memory; data starts at {@link DATA_OFFSET}. */
 export const CONTROL_OFFSET = 0;
 /** First byte available to matrices. */
 export const DATA_OFFSET = 64;
@@ -70,8 +72,15 @@ parentPort.on('message', (msg) => {
     return;
   }
   let failed = false;
-  try { runBlocks(tiles, msg.job); } catch (e) { failed = true; }
-  const ctl = new Int32Array(memory.buffer, ${CONTROL_OFFSET}, 2);
+  const ctl = new Int32Array(memory.buffer, ${CONTROL_OFFSET}, 3);
+  const job = msg.job;
+  try {
+    for (;;) {
+      const j0 = Atomics.add(ctl, 2, msg.chunk);
+      if (j0 >= job.j1) break;
+      runBlocks(tiles, { ...job, j0, j1: Math.min(j0 + msg.chunk, job.j1) });
+    }
+  } catch (e) { failed = true; }
   if (failed) Atomics.store(ctl, 1, 1);
   Atomics.add(ctl, 0, 1);
   Atomics.notify(ctl, 0);
@@ -100,19 +109,28 @@ export class WorkerPool {
     }
   }
 
-  /** Runs `jobs[0]` here and `jobs[1 …]` on the workers (at most `size` of them), returning when all are done. */
-  run(jobs: readonly BlockJob[], tiles: Parameters<typeof runBlocks>[0]): void {
-    const ctl = new Int32Array(this.memory.buffer, CONTROL_OFFSET, 2);
-    const remote = jobs.length - 1;
-    if (remote > this.workers.length) throw new Error(`wasm-linalg: ${remote} jobs for ${this.workers.length} workers`);
+  /**
+   * Runs the column panels [job.j0, job.j1) of `job` here and on `workers` workers (at most `size`), `chunk`
+   * panels at a time, returning when all are done. Each panel is computed whole (every k block, every row panel)
+   * by one thread, so the result does not depend on who took which chunk.
+   */
+  run(job: BlockJob, workers: number, chunk: number, tiles: Parameters<typeof runBlocks>[0]): void {
+    const ctl = new Int32Array(this.memory.buffer, CONTROL_OFFSET, 3);
+    const remote = Math.min(workers, this.workers.length);
     Atomics.store(ctl, 0, 0);
     Atomics.store(ctl, 1, 0);
-    for (let i = 0; i < remote; i++) this.workers[i]!.postMessage({ job: jobs[i + 1] });
+    Atomics.store(ctl, 2, job.j0);
+    for (let i = 0; i < remote; i++) this.workers[i]!.postMessage({ job, chunk });
     let error: unknown;
     try {
-      if (jobs[0]) runBlocks(tiles, jobs[0]);
+      for (;;) {
+        const j0 = Atomics.add(ctl, 2, chunk);
+        if (j0 >= job.j1) break;
+        runBlocks(tiles, { ...job, j0, j1: Math.min(j0 + chunk, job.j1) });
+      }
     } catch (e) {
       error = e;
+      Atomics.store(ctl, 2, job.j1); // stop the workers taking more
     }
     const start = Date.now();
     for (;;) {
