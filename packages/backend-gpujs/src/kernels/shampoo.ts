@@ -1,4 +1,4 @@
-import { inverseRootEigh, inverseRootNewtonSchulz, modeSizes, resolveMatrixView, type ShampooOptions } from '@descent/core';
+import { inverseRootEigh, inverseRootNewtonSchulz, modeSizes, resolveMatrixView, shampooPreconditioned, type ShampooOptions } from '@descent/core';
 import { addModeGramF32, inverseRootNewtonSchulzF32, modeProductF32 } from '@descent/wasm-linalg';
 import { elementwise, type GpujsKernel } from '../kernel.js';
 import type { Program } from '../program.js';
@@ -82,6 +82,7 @@ export const shampooKernel: GpujsKernel<ShampooOptions> = {
       let xh: Float32Array = x0;
       for (const i of resolveMatrixView(o.matrixView, shape).order) {
         const { outer, d, inner } = modeSizes(shape, i);
+        if (!shampooPreconditioned(o, d)) continue; // X ×ᵢ I = X
         const h = addModeGramF32(la, o.statistics === 'paper' ? x0 : xh, outer, d, inner, Float32Array.from(yield* ctx.read(`precond${i}`)));
         ctx.write(`precond${i}`, h);
         let r: Float32Array;
@@ -97,6 +98,7 @@ export const shampooKernel: GpujsKernel<ShampooOptions> = {
       x = 'shampooY';
     } else for (const i of resolveMatrixView(o.matrixView, shape).order) {
       const { outer, d, inner } = modeSizes(shape, i);
+      if (!shampooPreconditioned(o, d)) continue; // X ×ᵢ I = X
       ctx.run(modeGramProgram(`precond${i}`, o.statistics === 'paper' ? 'shampooX' : x, n, outer, d, inner));
       if (refresh) {
         const h = yield* ctx.read(`precond${i}`);

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { modeSizes, resolveMatrixView, type ShampooOptions } from '@descent/core';
+import { modeSizes, resolveMatrixView, shampooPreconditioned, type ShampooOptions } from '@descent/core';
 import { addModeGramF32, inverseRootNewtonSchulzF32, modeProductF32, type Linalg } from '@descent/wasm-linalg';
 import type { TfjsKernel } from '../kernel.js';
 import { inverseRootEigh, inverseRootSchedule } from '@descent/core';
@@ -70,6 +70,7 @@ function preconditionHost(la: Linalg, o: ShampooOptions, shape: readonly number[
   let x: Float32Array = x0;
   for (const i of resolveMatrixView(o.matrixView, shape).order) {
     const { outer, d, inner } = modeSizes(shape, i);
+    if (!shampooPreconditioned(o, d)) continue; // X ×ᵢ I = X
     const H = slots[`precond${i}`]!;
     const R = slots[`invPrecond${i}`]!;
     const h = addModeGramF32(la, o.statistics === 'paper' ? x0 : x, outer, d, inner, Float32Array.from(H.dataSync() as Float32Array));
@@ -120,6 +121,7 @@ export const shampooKernel: TfjsKernel<ShampooOptions> = {
     if (la) x = preconditionHost(la, o, shape, x0, slots, p, refresh);
     else for (const i of resolveMatrixView(o.matrixView, shape).order) {
       const d = shape[i] as number;
+      if (!shampooPreconditioned(o, d)) continue; // X ×ᵢ I = X
       const H = slots[`precond${i}`]!;
       const R = slots[`invPrecond${i}`]!;
       H.assign(addModeGram(o.statistics === 'paper' ? x0 : x, shape, i, H));
