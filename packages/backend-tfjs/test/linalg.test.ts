@@ -46,6 +46,7 @@ describe('tfjs-cpu: matrix kernels on wasm-linalg (linalg: auto) and on tf.matMu
     ['muonTorch, tall', muonTorch({ lr: 0.05 }), [40, 24]],
     ['shampoo newtonSchulz', shampoo({ lr: 0.05, inverseRoot: 'newtonSchulz', epsilon: 0.1 }), [12, 7, 3]],
     ['shampoo eigh, momentum', shampoo({ lr: 0.05, epsilon: 0.1, momentum: 0.5 }), [20, 9]],
+    ['shampoo newtonSchulz, maxPreconditionDim 8 (mode 0 skipped)', shampoo({ lr: 0.05, inverseRoot: 'newtonSchulz', epsilon: 0.1, maxPreconditionDim: 8 }), [20, 6, 3]],
   ] as const) {
     it(`${label} ${JSON.stringify(shape)}: the two paths agree normwise (1e-4)`, () => {
       const spec0 = spec as unknown as OptimizerSpec<object>;
