@@ -210,3 +210,22 @@ describe('mode products', () => {
     });
   }
 });
+
+describe('worker lifetime', () => {
+  it('a process that ran a threaded product exits by itself (workers are unref\'d)', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const { fileURLToPath } = await import('node:url');
+    const script = fileURLToPath(new URL('./fixtures/threaded-exit.ts', import.meta.url));
+    const r = spawnSync(process.execPath, ['--import', 'tsx', script], { encoding: 'utf8', timeout: 30_000 });
+    expect(r.error).toBeUndefined();
+    expect(r.status).toBe(0);
+    expect(r.stdout.trim()).toBe('ok 128 2');
+  });
+
+  it('dispose stops the workers and refuses later products', () => {
+    const la = createLinalg({ threads: 2, threadThreshold: 0 });
+    la.gemm(8, 8, 8, random(64, 1), random(64, 2), new Float32Array(64));
+    la.dispose();
+    expect(() => la.gemm(8, 8, 8, random(64, 1), random(64, 2), new Float32Array(64))).toThrow(/gemm after dispose/);
+  });
+});
