@@ -20,6 +20,13 @@ export interface GemmOptions {
   readonly alpha?: number;
   /** β; when 0 (the default) C is only written, never read, so it may hold anything (NaN included). */
   readonly beta?: number;
+  /**
+   * The caller's promise that op(A)·op(B) is symmetric because it is X·Xᵀ or XᵀX (A and B the same matrix, one of
+   * them transposed): only the tiles on and above the diagonal are computed and the rest mirrored, about half the
+   * flops. Every element equals what the full product gives, bit for bit (s_ab and s_ba are the same products
+   * summed in the same order). Requires m = n.
+   */
+  readonly gram?: boolean;
 }
 
 /** Options of {@link createLinalg}. */
@@ -115,7 +122,8 @@ export class Linalg {
     if (a.length < m * k || b.length < k * n || c.length < m * n) {
       throw new RangeError(`wasm-linalg: gemm ${m}×${k}·${k}×${n} needs ${m * k}, ${k * n}, ${m * n} values; got ${a.length}, ${b.length}, ${c.length}`);
     }
-    const { transA = false, transB = false, alpha = 1, beta = 0 } = options;
+    const { transA = false, transB = false, alpha = 1, beta = 0, gram = false } = options;
+    if (gram && m !== n) throw new RangeError(`wasm-linalg: gemm with gram needs a square result, got ${m}×${n}`);
     if (m === 0 || n === 0) return c;
     if (k === 0) {
       for (let i = 0; i < m * n; i++) c[i] = beta === 0 ? 0 : beta * (c[i] as number);
@@ -171,7 +179,7 @@ export class Linalg {
       }
     }
 
-    const job: BlockJob = { a: offA, b: offB, c: offC, kp, mPanels, ldc: np * 4, j0: 0, j1: nPanels, kc: KC, mc: MC_PANELS, mr: MR, nr: NR };
+    const job: BlockJob = { a: offA, b: offB, c: offC, kp, mPanels, ldc: np * 4, j0: 0, j1: nPanels, kc: KC, mc: MC_PANELS, mr: MR, nr: NR, upper: gram ? 1 : 0 };
     const parts = m * n * k >= this.threadThreshold ? Math.min(this.threads, nPanels) : 1;
     if (parts <= 1) runBlocks(this.tiles, job);
     else {
@@ -181,8 +189,9 @@ export class Linalg {
       this.workerPool().run(job, parts - 1, chunk, this.tiles);
     }
 
-    // C ← α·S + β·C, S the padded work matrix.
+    // C ← α·S + β·C, S the padded work matrix (its lower triangle mirrored from the upper one for a Gram matrix).
     const w = new Float32Array(this.memory.buffer, offC, mp * np);
+    if (gram) for (let i = 1; i < m; i++) for (let j = 0; j < i; j++) w[i * np + j] = w[j * np + i] as number;
     for (let i = 0; i < m; i++) {
       const src = i * np;
       const dst = i * n;

@@ -51,7 +51,7 @@ export function newtonSchulzF32(
   const gram = new Float32Array(r * r);
   const poly = new Float32Array(r * r);
   for (let j = 0; j < steps; j++) {
-    la.gemm(r, r, n, x, x, gram, { transB: true }); // A = X·Xᵀ
+    la.gemm(r, r, n, x, x, gram, { transB: true, gram: true }); // A = X·Xᵀ
     poly.set(gram);
     la.gemm(r, r, r, gram, gram, poly, { alpha: c, beta: b }); // B = b·A + c·A²
     la.gemm(r, n, r, poly, x, x, { beta: a }); // X ← a·X + B·X
@@ -119,10 +119,10 @@ function fold(u: Float32Array, outer: number, d: number, inner: number): Float32
  * completed before it is added to H (one rounding of s + h), as `precond.add_(grad @ grad.t())`.
  */
 export function addModeGramF32(la: Linalg, x: Float32Array, outer: number, d: number, inner: number, h: Float32Array): Float32Array {
-  if (outer === 1) return la.gemm(d, d, inner, x, x, h, { transB: true, beta: 1 });
-  if (inner === 1) return la.gemm(d, d, outer, x, x, h, { transA: true, beta: 1 });
+  if (outer === 1) return la.gemm(d, d, inner, x, x, h, { transB: true, beta: 1, gram: true });
+  if (inner === 1) return la.gemm(d, d, outer, x, x, h, { transA: true, beta: 1, gram: true });
   const u = unfold(x, outer, d, inner);
-  return la.gemm(d, d, outer * inner, u, u, h, { transB: true, beta: 1 });
+  return la.gemm(d, d, outer * inner, u, u, h, { transB: true, beta: 1, gram: true });
 }
 
 /** Y = X ×ᵢ M, i.e. Y₍ᵢ₎ = M·X₍ᵢ₎ (core's `modeProduct`), for x seen as outer × d × inner and M d × d; a fresh array in x's layout. */

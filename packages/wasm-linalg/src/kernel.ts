@@ -112,6 +112,8 @@ export interface BlockJob {
   readonly mc: number;
   readonly mr: number;
   readonly nr: number;
+  /** 1: only the tiles that touch the upper triangle (rows ≤ the panel's last column); the caller mirrors the rest. */
+  readonly upper: number;
 }
 
 /**
@@ -120,15 +122,17 @@ export interface BlockJob {
  * (it is also the worker's code, through `Function.prototype.toString`): it may use nothing from its scope.
  */
 export function runBlocks(tiles: TilesFunction, job: BlockJob): void {
-  const { a, b, c, kp, mPanels, ldc, j0, j1, kc, mc, mr, nr } = job;
+  const { a, b, c, kp, mPanels, ldc, j0, j1, kc, mc, mr, nr, upper } = job;
   for (let pc = 0; pc < kp; pc += kc) {
     const kb = Math.min(kc, kp - pc);
     const first = pc === 0 ? 1 : 0;
     for (let ic = 0; ic < mPanels; ic += mc) {
-      const count = Math.min(mc, mPanels - ic);
       const aPtr = a + (ic * kp + pc) * mr * 4;
       for (let jr = j0; jr < j1; jr++) {
-        tiles(aPtr, b + (jr * kp + pc) * nr * 4, c + ic * mr * ldc + jr * nr * 4, kb, ldc, kp * mr * 4, count, first);
+        // With `upper`, row panels past the one holding column (jr + 1)·nr − 1 lie wholly below the diagonal.
+        const last = upper ? Math.min(mPanels, Math.floor(((jr + 1) * nr - 1) / mr) + 1) : mPanels;
+        const count = Math.min(mc, last - ic);
+        if (count > 0) tiles(aPtr, b + (jr * kp + pc) * nr * 4, c + ic * mr * ldc + jr * nr * 4, kb, ldc, kp * mr * 4, count, first);
       }
     }
   }

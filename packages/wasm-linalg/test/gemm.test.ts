@@ -88,6 +88,33 @@ describe('gemm', () => {
     });
   }
 
+  for (const [n, k] of [
+    [1, 5],
+    [3, 3],
+    [17, 40],
+    [130, 300],
+    [257, 9],
+  ] as const) {
+    it(`gram: X·Xᵀ and XᵀX of ${n}×${k} equal the full product bit for bit, on one and two threads`, () => {
+      const x = random(n * k, n + k);
+      const xt = random(k * n, 2 * n + k);
+      const c0 = random(n * n, 5);
+      for (const la of [one, two]) {
+        const full = la.gemm(n, n, k, x, x, Float32Array.from(c0), { transB: true, beta: 0.5 });
+        const half = la.gemm(n, n, k, x, x, Float32Array.from(c0), { transB: true, beta: 0.5, gram: true });
+        expect(Buffer.from(half.buffer).equals(Buffer.from(full.buffer))).toBe(true);
+        const fullT = la.gemm(n, n, k, xt, xt, new Float32Array(n * n), { transA: true });
+        const halfT = la.gemm(n, n, k, xt, xt, new Float32Array(n * n), { transA: true, gram: true });
+        expect(Buffer.from(halfT.buffer).equals(Buffer.from(fullT.buffer))).toBe(true);
+        check(n, n, k, xt, xt, new Float32Array(n * n), halfT, { transA: true });
+      }
+    });
+  }
+
+  it('gram refuses a non-square result', () => {
+    expect(() => one.gemm(2, 3, 2, random(4, 1), random(6, 2), new Float32Array(6), { gram: true })).toThrow(/gram needs a square result, got 2×3/);
+  });
+
   it('with β = 0 never reads C (NaN in C stays out of the result)', () => {
     const c = one.gemm(3, 5, 4, random(12, 1), random(20, 2), new Float32Array(15).fill(NaN));
     expect(c.every((v) => Number.isFinite(v))).toBe(true);
