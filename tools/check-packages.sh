@@ -6,7 +6,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-PACKAGES="core conformance backend-tfjs backend-gpujs figures"
+PACKAGES="core conformance backend-tfjs backend-gpujs figures wasm-linalg"
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 failed=0

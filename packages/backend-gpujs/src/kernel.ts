@@ -1,4 +1,5 @@
 import type { Work } from '@descent/core';
+import type { Linalg } from '@descent/wasm-linalg';
 import type { Program } from './program.js';
 
 /**
@@ -43,6 +44,12 @@ export interface GpujsKernelContext<O> {
   read(buffer: string): Work<Float64Array>;
   /** Replaces a buffer's values from the host (rounded to float32); a name that is no buffer yet makes a flat temporary. */
   write(buffer: string, values: ArrayLike<number>): void;
+  /**
+   * `@descent/wasm-linalg`'s float32 GEMM engine where the buffers live in host memory (the `webasm` and `cpu`
+   * modes, when WebAssembly SIMD is available), for the matrix kernels to multiply on the host (`read`, products,
+   * `write`) instead of running one gpu.js thread per output element; undefined on GL and WebGPU.
+   */
+  readonly linalg?: Linalg;
 }
 
 /**

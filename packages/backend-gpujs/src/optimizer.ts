@@ -26,6 +26,7 @@ import { kernels } from './kernels/index.js';
 import type { Program } from './program.js';
 import { combinePartials, reductionProgram, unitReductionProgram, type Reduction } from './reduce.js';
 import { missingTransform, supportedTransforms, transformKernels, type TransformEnv } from './transforms.js';
+import { defaultLinalg, type Linalg } from '@descent/wasm-linalg';
 
 /**
  * The gpu.js backend: float32 parameters (`{ shape, data: Float32Array }`) updated by gpu.js kernels, optimizer
@@ -58,6 +59,12 @@ export interface GpujsCreateOptions<O extends object = Record<string, unknown>> 
   readonly residency?: Residency;
   /** webasm only: use gpu.js's public call path (copies in and out, a fresh array per call) instead of driving the module. */
   readonly publicPath?: boolean;
+  /**
+   * `auto` (default): in the webasm and cpu modes the matrix optimizers (Muon and its variants, Shampoo) multiply
+   * their matrices on the host with `@descent/wasm-linalg` (WebAssembly SIMD, Node worker threads) instead of
+   * gpu.js kernels; `off`: gpu.js kernels everywhere. GL modes always use gpu.js kernels.
+   */
+  readonly linalg?: 'auto' | 'off';
 }
 
 /** Names of the optimizers this backend implements. */
@@ -96,6 +103,12 @@ class DeviceGradient implements Float32Tensor {
   }
 }
 
+/** wasm-linalg's engine for the modes whose buffers live in host memory (see `GpujsKernelContext.linalg`). */
+function hostLinalg(mode: GpujsActualMode): { linalg?: Linalg } {
+  const linalg = mode === 'webasm' || mode === 'cpu' ? defaultLinalg() : undefined;
+  return linalg ? { linalg } : {};
+}
+
 /** A buffer's values as Float64, read back inside a {@link Work}. */
 function* readback64(buf: Buf): Work<Float64Array> {
   return Float64Array.from(yield* readback(buf));
@@ -112,6 +125,8 @@ class ParamRuntime {
   readonly compiled = new Map<string, Compiled>();
   grad: Buf | null = null;
   step = 0;
+  /** Whether kernels may use wasm-linalg on the host (`linalg: "auto"`, host-memory modes). */
+  linalg = true;
   scalars: Record<string, number> = {};
 
   constructor(
@@ -215,6 +230,7 @@ class ParamRuntime {
         b.host.set(values);
         this.device.hostWritten(b);
       },
+      ...(this.linalg ? hostLinalg(this.device.mode) : {}),
     };
   }
 
@@ -236,6 +252,8 @@ export class GpujsOptimizer<O extends object = Record<string, unknown>> extends 
   /** The gpu.js backend that runs the kernels (gpu.js may choose or fall back; this is what it did). */
   readonly mode: GpujsActualMode;
   readonly residency: Residency;
+  /** Whether the matrix kernels use wasm-linalg on the host where buffers live there (see {@link GpujsCreateOptions.linalg}). */
+  private readonly linalg: boolean;
   /** Resolves when gpu.js has released every kernel (and GL context) after {@link dispose}. */
   released: Promise<void> = Promise.resolve();
   private readonly device: Device;
@@ -250,8 +268,8 @@ export class GpujsOptimizer<O extends object = Record<string, unknown>> extends 
     const where = spec?.name ?? 'optimizer';
     if (create === null || typeof create !== 'object') throw new ParamError(`${where}: options must be an object, got ${show(create)}`);
     for (const key of Object.keys(create)) {
-      if (!['groups', 'mode', 'residency', 'publicPath'].includes(key)) {
-        throw new ParamError(`${where}: unknown option ${show(key)} of createGpujs; known: groups, mode, residency, publicPath`);
+      if (!['groups', 'mode', 'residency', 'publicPath', 'linalg'].includes(key)) {
+        throw new ParamError(`${where}: unknown option ${show(key)} of createGpujs; known: groups, mode, residency, publicPath, linalg`);
       }
     }
     const entries = entriesOf(params ?? {}, `${where}: parameters`);
@@ -285,10 +303,15 @@ export class GpujsOptimizer<O extends object = Record<string, unknown>> extends 
     this.device = makeDevice(gpu, this.requestedMode, mode, where);
     if (create.publicPath) (this.device as { forcePublic?: boolean }).forcePublic = true;
     this.residency = create.residency ?? (this.device.strategy === 'split' ? 'device' : 'host');
+    if (create.linalg !== undefined && create.linalg !== 'auto' && create.linalg !== 'off') {
+      throw new ParamError(`${where}: option "linalg" must be "auto" or "off", got ${show(create.linalg)}`);
+    }
+    this.linalg = create.linalg !== 'off';
 
     for (const [name, t] of entries) {
       const record = this.records.get(name)!;
       const rt = new ParamRuntime(this.device, name, t, record.size);
+      rt.linalg = this.linalg;
       const init = initialParamState(this.def, record.options(), record, t.data);
       rt.scalars = init.scalars;
       for (const s of record.slots) rt.slots.set(s.name, this.hostBuffer(init.slots[s.name] as Float64Array, s.shape));

@@ -1,4 +1,5 @@
 import type * as tf from '@tensorflow/tfjs-core';
+import type { Linalg } from '@descent/wasm-linalg';
 
 /**
  * What a TF.js kernel sees for one parameter. It runs inside `tf.tidy` and must write its results with
@@ -16,6 +17,11 @@ export interface TfjsKernelContext<O> {
   readonly scalars: Record<string, number>;
   /** This parameter's step number, already incremented (1 on its first update). */
   readonly step: number;
+  /**
+   * `@descent/wasm-linalg`'s float32 GEMM engine on the `cpu` and `wasm` TF.js backends (unless created with
+   * `linalg: "off"`): the matrix kernels (Muon, Shampoo) multiply on the host with it instead of `tf.matMul`.
+   */
+  readonly linalg?: Linalg;
 }
 
 /** Point-evaluation context (NAG): no gradient yet, and the step has not been counted. */

@@ -21,6 +21,7 @@ import {
 import { FusedStepper, fusedKernels, type FusedMode, type TfjsPath } from './fused/index.js';
 import type { TfjsKernel } from './kernel.js';
 import { kernels } from './kernels/index.js';
+import { hostLinalg } from './kernels/host-linalg.js';
 import { transformGradientsTfjs, transformKernels } from './transforms.js';
 
 /** A request of a {@link Work}: a tensor's values on the host. */
@@ -69,6 +70,12 @@ export interface TfjsCreateOptions<O extends object = Record<string, unknown>> e
    * backends and optimizers use composed ops. `off`: always composed ops. {@link TfjsOptimizer.path} tells which ran.
    */
   readonly fused?: FusedMode;
+  /**
+   * `auto` (default): on the `cpu` and `wasm` TF.js backends the matrix optimizers (Muon and its variants,
+   * Shampoo) multiply their matrices on the host with `@descent/wasm-linalg` (WebAssembly SIMD, Node worker
+   * threads); `off`: always `tf.matMul`. GPU backends always use `tf.matMul`.
+   */
+  readonly linalg?: 'auto' | 'off';
 }
 
 /** A descent optimizer on TF.js. Create it with {@link createTfjs}. */
@@ -77,6 +84,7 @@ export class TfjsOptimizer<O extends object = Record<string, unknown>> extends O
   private readonly live = new Map<string, Live>();
   private readonly kernel: TfjsKernel<O>;
   private readonly fused: FusedStepper<O> | undefined;
+  private readonly linalgMode: 'auto' | 'off';
 
   constructor(spec: OptimizerSpec<O>, params: NamedTensors<tf.Variable>, create: TfjsCreateOptions<O> = {}) {
     const where = spec?.name ?? 'optimizer';
@@ -91,6 +99,9 @@ export class TfjsOptimizer<O extends object = Record<string, unknown>> extends O
     if (mode !== 'auto' && mode !== 'off') throw new OptionError(`${this.spec.name}: option "fused" must be "auto" or "off", got ${show(mode)}`);
     const fusedKernel = fusedKernels[this.spec.name];
     this.fused = mode === 'auto' && fusedKernel ? new FusedStepper<O>(fusedKernel) : undefined;
+    const linalg = create.linalg ?? 'auto';
+    if (linalg !== 'auto' && linalg !== 'off') throw new OptionError(`${this.spec.name}: option "linalg" must be "auto" or "off", got ${show(linalg)}`);
+    this.linalgMode = linalg;
     for (const t of this.spec.transforms ?? []) {
       if (!transformKernels[t.name]) {
         throw new UnsupportedError(`${this.spec.name}: transform ${t.name}: the tfjs backend has no kernel for it; it implements ${Object.keys(transformKernels).join(', ')}`);
@@ -211,7 +222,8 @@ export class TfjsOptimizer<O extends object = Record<string, unknown>> extends O
       try {
         if (!(access && fused!.update(access, { options, shape: r.shape, param: l.variable, grad, slots: l.slots, scalars: l.scalars, step }))) {
           fused?.noteComposed();
-          tf.tidy(() => this.kernel.update({ name, options, shape: r.shape, param: l.variable, grad, slots: l.slots, scalars: l.scalars, step }));
+          const linalg = this.linalgMode === 'auto' ? hostLinalg() : undefined;
+          tf.tidy(() => this.kernel.update({ name, options, shape: r.shape, param: l.variable, grad, slots: l.slots, scalars: l.scalars, step, ...(linalg ? { linalg } : {}) }));
         }
         if (before) {
           const maximize = (options as { maximize?: boolean }).maximize === true;

@@ -86,6 +86,7 @@ export const optionOverrides: Readonly<Record<string, Readonly<Record<string, Ar
     iterSteps: fc.integer({ min: 4, max: 14 }),
     updateFreq: fc.integer({ min: 1, max: 3 }),
     momentum: fc.oneof(fc.constant(0), uniform(0, 1)),
+    maxPreconditionDim: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 4 })),
   },
   muon: { nsSteps: fc.integer({ min: 1, max: 6 }), nsEps: logUniform(1e-9, 1e-5) },
   muonWithAuxAdam: { nsSteps: fc.integer({ min: 1, max: 6 }), nsEps: logUniform(1e-9, 1e-5) },

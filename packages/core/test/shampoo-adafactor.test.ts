@@ -323,6 +323,7 @@ describe('shampoo', () => {
       iterSteps: 12,
       iterEps: 1e-5,
       matrixView: { rows: [0], cols: [] },
+      maxPreconditionDim: 0,
       nonFinite: 'apply',
     });
     expect(getDefinition('shampoo').kind).toBe('matrix');

@@ -1,5 +1,6 @@
 import { muonLrScale, resolveMatrixView, type MuonOptions, type NewtonSchulzNormalization, type Work } from '@descent/core';
 import { elementwise, type GpujsKernel, type GpujsKernelContext } from '../kernel.js';
+import { newtonSchulzF32 } from '@descent/wasm-linalg';
 import { newtonSchulzDevice, permuteProgram } from '../linalg.js';
 
 /** `torch.lerp(start, end, w)` as the reference's `lerpTorch` evaluates it, choosing its branch from the host value of w. */
@@ -40,7 +41,16 @@ export function* muonUpdateDevice(
   const { order, identity, rows, cols } = resolveMatrixView(o.matrixView, ctx.shape);
   if (!identity) ctx.run(permuteProgram('update', ctx.shape, order, 'muonViewed'));
   const source = identity ? 'update' : 'muonViewed';
-  const orthogonal = yield* newtonSchulzDevice(ctx, source, rows, cols, { coefficients: [o.nsA, o.nsB, o.nsC], steps: o.nsSteps, eps: o.nsEps, normalize });
+  const ns = { coefficients: [o.nsA, o.nsB, o.nsC] as [number, number, number], steps: o.nsSteps, eps: o.nsEps, normalize };
+  let orthogonal: string;
+  if (ctx.linalg) {
+    // Host memory (webasm, cpu): the iteration as float32 GEMMs of wasm-linalg on a copy of U.
+    const g = Float32Array.from(yield* ctx.read(source));
+    ctx.write('nsHost', newtonSchulzF32(ctx.linalg, g, rows, cols, ns.coefficients, ns.steps, ns.eps, normalize));
+    orthogonal = 'nsHost';
+  } else {
+    orthogonal = yield* newtonSchulzDevice(ctx, source, rows, cols, ns);
+  }
   if (!identity) ctx.run(permuteProgram(orthogonal, ctx.shape, order, 'muonOrthogonal', true));
   return { orthogonal: identity ? orthogonal : 'muonOrthogonal', scale: muonLrScale(rows, cols, o.adjustLr) };
 }
@@ -60,8 +70,9 @@ export function muonApply(ctx: GpujsKernelContext<unknown>, orthogonal: string, 
 
 /**
  * Muon on gpu.js, following `core/src/optimizers/muon.ts`: the momentum and Nesterov blend elementwise, then
- * Newton–Schulz in float32 with matrix kernels (Gram matrix, polynomial, product, transposes; see `linalg.ts`),
- * then the scaled step. The reference runs Newton–Schulz in Float64 (Keller Jordan's in bfloat16); the iteration
+ * Newton–Schulz in float32 with matrix kernels (Gram matrix, polynomial, product, transposes; see `linalg.ts`)
+ * on GL, or with `@descent/wasm-linalg`'s SIMD GEMM on the host in the webasm and cpu modes
+ * (`ctx.linalg`), then the scaled step. The reference runs Newton–Schulz in Float64 (Keller Jordan's in bfloat16); the iteration
  * tolerates the rounding, so results agree normwise, not elementwise (see the tests for the bound).
  */
 export const muonKernel: GpujsKernel<MuonOptions> = {

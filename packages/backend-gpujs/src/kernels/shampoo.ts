@@ -1,4 +1,5 @@
-import { inverseRootEigh, inverseRootNewtonSchulz, modeSizes, resolveMatrixView, type ShampooOptions } from '@descent/core';
+import { inverseRootEigh, inverseRootNewtonSchulz, modeSizes, resolveMatrixView, shampooPreconditioned, type ShampooOptions } from '@descent/core';
+import { addModeGramF32, inverseRootNewtonSchulzF32, modeProductF32 } from '@descent/wasm-linalg';
 import { elementwise, type GpujsKernel } from '../kernel.js';
 import type { Program } from '../program.js';
 
@@ -42,7 +43,9 @@ for (let b = 0; b < ${d}; b++) {
  * update of its preconditioner, every mode product and the step. On the host, in Float64: the inverse p-th roots
  * of the preconditioners on refresh steps (read back, then uploaded as `invPrecond<i>`), with core's own
  * `inverseRootEigh` or `inverseRootNewtonSchulz`, as distributed Shampoo implementations do on the CPU. Their cost
- * is O(dᵢ³) on the host per refresh, plus a d × d readback and upload per mode.
+ * is O(dᵢ³) on the host per refresh, plus a d × d readback and upload per mode. In the webasm and cpu modes
+ * (`ctx.linalg`) the statistics and mode products run on the host too, as `@descent/wasm-linalg` float32 GEMMs,
+ * and so does the `newtonSchulz` root (`inverseRootNewtonSchulzF32`, in float32 there; `eigh` stays Float64).
  */
 export const shampooKernel: GpujsKernel<ShampooOptions> = {
   *update(ctx) {
@@ -72,8 +75,30 @@ export const shampooKernel: GpujsKernel<ShampooOptions> = {
     const p = (o.exponent === 'paper' ? 2 : 1) * k;
     const refresh = (t - 1) % o.updateFreq === 0;
     let x = 'shampooX';
-    for (const i of resolveMatrixView(o.matrixView, shape).order) {
+    const la = ctx.linalg;
+    if (la && n > 0) {
+      // Host memory (webasm, cpu): statistics, roots and mode products as float32 GEMMs of wasm-linalg.
+      const x0 = Float32Array.from(yield* ctx.read('shampooX'));
+      let xh: Float32Array = x0;
+      for (const i of resolveMatrixView(o.matrixView, shape).order) {
+        const { outer, d, inner } = modeSizes(shape, i);
+        if (!shampooPreconditioned(o, d)) continue; // X ×ᵢ I = X
+        const h = addModeGramF32(la, o.statistics === 'paper' ? x0 : xh, outer, d, inner, Float32Array.from(yield* ctx.read(`precond${i}`)));
+        ctx.write(`precond${i}`, h);
+        let r: Float32Array;
+        if (refresh) {
+          r = o.inverseRoot === 'eigh' ? Float32Array.from(inverseRootEigh(Float64Array.from(h), d, p)) : inverseRootNewtonSchulzF32(la, h, d, p, o.iterSteps, o.iterEps);
+          ctx.write(`invPrecond${i}`, r);
+        } else {
+          r = Float32Array.from(yield* ctx.read(`invPrecond${i}`));
+        }
+        xh = modeProductF32(la, r, xh, outer, d, inner);
+      }
+      ctx.write('shampooY', xh);
+      x = 'shampooY';
+    } else for (const i of resolveMatrixView(o.matrixView, shape).order) {
       const { outer, d, inner } = modeSizes(shape, i);
+      if (!shampooPreconditioned(o, d)) continue; // X ×ᵢ I = X
       ctx.run(modeGramProgram(`precond${i}`, o.statistics === 'paper' ? 'shampooX' : x, n, outer, d, inner));
       if (refresh) {
         const h = yield* ctx.read(`precond${i}`);

@@ -10,8 +10,8 @@ import { muonUpdateTfjs } from './muon.js';
  * host scalars.
  */
 export const muonTorchKernel: TfjsKernel<MuonTorchOptions> = {
-  update({ options: o, shape, param: theta, grad, slots }) {
-    const update = muonUpdateTfjs(muonTorchAsMuon(o), shape, grad, slots.momentumBuffer!, 'clamp');
+  update({ options: o, shape, param: theta, grad, slots, linalg }) {
+    const update = muonUpdateTfjs(muonTorchAsMuon(o), shape, grad, slots.momentumBuffer!, 'clamp', linalg);
     const decay = 1 - o.lr * o.weightDecay;
     theta.assign(tf.sub(tf.mul(theta, decay), tf.mul(o.lr, update)));
   },

@@ -11,9 +11,9 @@ import { muonUpdateTfjs } from './muon.js';
  * are Float64 host scalars.
  */
 export const muonWithAuxAdamKernel: TfjsKernel<MuonWithAuxAdamOptions> = {
-  update({ options: o, shape, param: theta, grad, slots, step: t }) {
+  update({ options: o, shape, param: theta, grad, slots, step: t, linalg }) {
     if (muonRoute(o.use, shape) === 'muon') {
-      const update = muonUpdateTfjs(o, shape, grad, slots.momentumBuffer!);
+      const update = muonUpdateTfjs(o, shape, grad, slots.momentumBuffer!, 'add', linalg);
       const decay = 1 - o.lr * o.weightDecay;
       theta.assign(tf.sub(tf.mul(theta, decay), tf.mul(o.lr, update)));
       return;

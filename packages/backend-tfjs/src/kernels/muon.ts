@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { inversePermutation, muonLrScale, resolveMatrixView, type MuonOptions, type NewtonSchulzNormalization } from '@descent/core';
 import type { TfjsKernel } from '../kernel.js';
+import { newtonSchulzF32, type Linalg } from '@descent/wasm-linalg';
 import { lerpTorch, norm2 } from './common.js';
 
 /**
@@ -37,10 +38,18 @@ export function newtonSchulzTfjs(
 /**
  * Keller Jordan's `muon_update` on the device, as core's `muonUpdate`: updates the momentum buffer with `assign`
  * and returns the scaled, orthogonalized update s·NS(U) in the parameter's shape, NS taken on the matrix of
- * `matrixView` (a transpose in and out when the view is not PyTorch's). The lerp weights 1 − β and β
+ * `matrixView` (a transpose in and out when the view is not PyTorch's): with `la` (the context's wasm-linalg
+ * engine) on the host, else with `tf.matMul` ({@link newtonSchulzTfjs}). The lerp weights 1 − β and β
  * and the shape scale s are host scalars.
  */
-export function muonUpdateTfjs(o: MuonOptions, shape: readonly number[], grad: tf.Tensor, buf: tf.Variable, normalize: NewtonSchulzNormalization = 'add'): tf.Tensor {
+export function muonUpdateTfjs(
+  o: MuonOptions,
+  shape: readonly number[],
+  grad: tf.Tensor,
+  buf: tf.Variable,
+  normalize: NewtonSchulzNormalization = 'add',
+  la: Linalg | undefined = undefined,
+): tf.Tensor {
   const beta = o.momentum;
   buf.assign(lerpTorch(buf, grad, 1 - beta)); // B ← β·B + (1 − β)·g
   const u = o.nesterov ? lerpTorch(grad, buf, beta) : buf; // U = (1 − β)·g + β·B, or B
@@ -48,20 +57,25 @@ export function muonUpdateTfjs(o: MuonOptions, shape: readonly number[], grad: t
   // The view's matrix: U with its axes reordered rows first (a transpose unless the view is PyTorch's).
   const { order, identity, rows, cols } = resolveMatrixView(o.matrixView, shape);
   const viewed = identity ? u : tf.transpose(u, [...order]);
-  const orthogonal = newtonSchulzTfjs(tf.reshape(viewed, [rows, cols]), [o.nsA, o.nsB, o.nsC], o.nsSteps, o.nsEps, normalize);
+  const matrix = tf.reshape(viewed, [rows, cols]) as tf.Tensor2D;
+  const coefficients: [number, number, number] = [o.nsA, o.nsB, o.nsC];
+  const orthogonal = la
+    ? tf.tensor2d(newtonSchulzF32(la, matrix.dataSync() as Float32Array, rows, cols, coefficients, o.nsSteps, o.nsEps, normalize), [rows, cols], 'float32')
+    : newtonSchulzTfjs(matrix, coefficients, o.nsSteps, o.nsEps, normalize);
   const scaled = tf.reshape(tf.mul(orthogonal, muonLrScale(rows, cols, o.adjustLr)), viewed.shape);
   return identity ? scaled : tf.transpose(scaled, inversePermutation(order));
 }
 
 /**
  * Muon on TF.js; the update rule and its order of operations are those of `core/src/optimizers/muon.ts`:
- * momentum and Nesterov blend with PyTorch's `lerp` rounding, Newton–Schulz with `tf.matMul` and transposes in
- * float32 on the device (see {@link newtonSchulzTfjs} for the precision to expect), the shape scale and the
- * decoupled decay 1 − ηλ as Float64 host scalars.
+ * momentum and Nesterov blend with PyTorch's `lerp` rounding, Newton–Schulz in float32: on the `cpu` and `wasm`
+ * backends with `@descent/wasm-linalg`'s SIMD GEMM on the host (`newtonSchulzF32`, threads in Node), elsewhere
+ * with `tf.matMul` and transposes on the device (see {@link newtonSchulzTfjs} for the precision to expect); the
+ * shape scale and the decoupled decay 1 − ηλ as Float64 host scalars.
  */
 export const muonKernel: TfjsKernel<MuonOptions> = {
-  update({ options: o, shape, param: theta, grad, slots }) {
-    const update = muonUpdateTfjs(o, shape, grad, slots.momentumBuffer!);
+  update({ options: o, shape, param: theta, grad, slots, linalg }) {
+    const update = muonUpdateTfjs(o, shape, grad, slots.momentumBuffer!, 'add', linalg);
     const decay = 1 - o.lr * o.weightDecay;
     theta.assign(tf.sub(tf.mul(theta, decay), tf.mul(o.lr, update)));
   },

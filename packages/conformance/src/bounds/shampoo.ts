@@ -1,4 +1,4 @@
-import { inverseRootSchedule, resolveMatrixView, shampooDefinition, type ShampooOptions } from '@descent/core';
+import { inverseRootSchedule, resolveMatrixView, shampooDefinition, shampooPreconditioned, type ShampooOptions } from '@descent/core';
 import { U32, type Tracked } from './arith.js';
 import { symmetricEigenvalues } from './eigen.js';
 import { BoundBuilder, at, boundNorm, frobenius, roundedOnce, type BoundContext, type BoundResult, type TensorBound } from './tensor.js';
@@ -92,6 +92,7 @@ export const shampooBound = (ctx: BoundContext<ShampooOptions>): BoundResult => 
   // The modes in the order the update visits them (the matrix view's).
   for (const i of resolveMatrixView(o.matrixView, shape).order) {
     const d = shape[i] as number;
+    if (!shampooPreconditioned(o, d)) continue; // X ×ᵢ I = X: no statistic, no root, no error added
     const hIn = slots[`precond${i}`]!;
     const rIn = slots[`invPrecond${i}`]!;
     const hNew = after[`precond${i}`]!;

@@ -4,6 +4,12 @@ import { matrixViewProblem, PYTORCH_VIEW, resolveMatrixView, type MatrixView } f
 import { addModeGram, modeProduct } from '../linalg/tensor-modes.js';
 import { opt } from '../options.js';
 
+/** Whether a mode of length d gets a preconditioner under `maxPreconditionDim` (0: no limit). */
+export function shampooPreconditioned(o: { readonly maxPreconditionDim: number }, d: number): boolean {
+  return o.maxPreconditionDim === 0 || d <= o.maxPreconditionDim;
+}
+const preconditioned = shampooPreconditioned;
+
 /** Options of {@link shampoo}; names and defaults as torch-optimizer's `Shampoo` (camelCased), plus four of ours. */
 export interface ShampooOptions {
   /** Learning rate η. Default 0.1. */
@@ -38,6 +44,13 @@ export interface ShampooOptions {
    * `{ rows: [-1], cols: [-2] }` visits a TF.js kernel [kh, kw, in, out] as PyTorch's [out, in, kh, kw].
    */
   readonly matrixView: MatrixView;
+  /**
+   * Modes longer than this are left unpreconditioned (identity: no statistic, no root, no state), as Distributed
+   * Shampoo's `max_preconditioner_dim` and SOAP's `max_precond_dim` do, so that a layer with one very long mode
+   * (a dense kernel after a flatten, 3136 × 128) is still preconditioned along its short modes. 0 (default): no
+   * limit, every mode is preconditioned (torch-optimizer's behaviour; JSON has no Infinity).
+   */
+  readonly maxPreconditionDim: number;
 }
 
 /**
@@ -106,7 +119,10 @@ export interface ShampooOptions {
  * Options differ from torch-optimizer's in their ranges: lr may be 0 (warm-up schedules start there; the code
  * requires lr > 0), and momentum must lie in [0, 1] (the code accepts any μ ≥ 0).
  *
- * State: `precond0` … `precond{k−1}` (H⁽ⁱ⁾, dᵢ × dᵢ, starting at ε·I), `invPrecond0` … (R⁽ⁱ⁾, zeros until the
+ * Long modes: with `maxPreconditionDim` m > 0, a mode with dᵢ > m is skipped in the loop above (R⁽ⁱ⁾ = I, no
+ * H⁽ⁱ⁾), as Distributed Shampoo and SOAP do for dimensions above their `max_preconditioner_dim`.
+ *
+ * State: `precond0` … `precond{k−1}` (H⁽ⁱ⁾, dᵢ × dᵢ, starting at ε·I; none for a skipped mode), `invPrecond0` … (R⁽ⁱ⁾, zeros until the
  * first step), and `momentumBuffer` (u_{t−1}) when μ > 0 — torch-optimizer's `precond_i`, `inv_precond_i` and
  * `momentum_buffer`.
  */
@@ -126,12 +142,14 @@ export const shampooDefinition = defineOptimizer<ShampooOptions>({
     iterSteps: opt.count(12, 'Iterations of the newtonSchulz inverse root.'),
     iterEps: opt.nonNegative(1e-5, 'ε added to the normalised matrix in the newtonSchulz inverse root.'),
     matrixView: opt.view(PYTORCH_VIEW, 'Order of the modes: the row axes, the column axes, the rest; { rows: [-1], cols: [-2] } for TF.js layer kernels.'),
+    maxPreconditionDim: opt.number(0, 'Modes longer than this get no preconditioner (identity); 0: no limit.', { min: { value: 0 }, integer: true }),
   },
   rejectShape: (shape, o) => matrixViewProblem(o.matrixView, shape),
   slots(o, shape) {
     const slots: SlotSpec[] = [];
     if (o.momentum > 0) slots.push({ name: 'momentumBuffer', shape });
     shape.forEach((d, i) => {
+      if (!preconditioned(o, d)) return;
       slots.push({
         name: `precond${i}`,
         shape: [d, d],
@@ -140,7 +158,9 @@ export const shampooDefinition = defineOptimizer<ShampooOptions>({
         },
       });
     });
-    shape.forEach((d, i) => slots.push({ name: `invPrecond${i}`, shape: [d, d] }));
+    shape.forEach((d, i) => {
+      if (preconditioned(o, d)) slots.push({ name: `invPrecond${i}`, shape: [d, d] });
+    });
     return slots;
   },
   update({ options: o, shape, param: theta, grad, slots, step: t }) {
@@ -163,6 +183,7 @@ export const shampooDefinition = defineOptimizer<ShampooOptions>({
     const refresh = (t - 1) % o.updateFreq === 0;
     for (const i of resolveMatrixView(o.matrixView, shape).order) {
       const d = shape[i] as number;
+      if (!preconditioned(o, d)) continue; // X ×ᵢ I = X
       const H = slots[`precond${i}`] as Float64Array;
       const R = slots[`invPrecond${i}`] as Float64Array;
       addModeGram(o.statistics === 'paper' ? x0 : x, shape, i, H);
