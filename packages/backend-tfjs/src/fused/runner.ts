@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { FusedKernel } from './kernels.js';
+import type { FusedKernel } from './kernel.js';
 import { SIMD_BLOCK, compileSimd, isWasmMemory, simdAvailable, type CompiledSimd, type WasmMemory } from './simd.js';
 
 /**
