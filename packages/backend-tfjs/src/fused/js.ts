@@ -32,6 +32,9 @@ const ident = (prefix: string, i: number) => `${prefix}${i}`;
 
 /** The source of the loop function for a program (exported for tests and for reading). */
 export function jsLoopSource(program: SimdProgram): string {
+  const f32 = program.precision === 'f32';
+  /** Rounds an operation's result to float32 in an `f32` program (exactly float32 arithmetic: see simd.ts). */
+  const r = (x: string) => (f32 ? `Math.fround(${x})` : x);
   const arrayIndex = new Map(program.arrays.map((a, i) => [a, i]));
   const scalarIndex = new Map(program.scalars.map((s, i) => [s, i]));
   const locals: string[] = [];
@@ -51,22 +54,22 @@ export function jsLoopSource(program: SimdProgram): string {
         return ident('s', i);
       }
       case 'const':
-        return literal(e.value);
+        return literal(f32 ? Math.fround(e.value) : e.value);
       case 'local':
         if (!locals.includes(e.name)) throw new Error(`simd program: unknown local ${e.name}`);
         return ident('l', locals.indexOf(e.name));
       case 'add':
-        return `(${expr(e.a)} + ${expr(e.b)})`;
+        return r(`(${expr(e.a)} + ${expr(e.b)})`);
       case 'sub':
-        return `(${expr(e.a)} - ${expr(e.b)})`;
+        return r(`(${expr(e.a)} - ${expr(e.b)})`);
       case 'mul':
-        return `(${expr(e.a)} * ${expr(e.b)})`;
+        return r(`(${expr(e.a)} * ${expr(e.b)})`);
       case 'div':
-        return `(${expr(e.a)} / ${expr(e.b)})`;
+        return r(`(${expr(e.a)} / ${expr(e.b)})`);
       case 'max':
         return `Math.max(${expr(e.a)}, ${expr(e.b)})`;
       case 'sqrt':
-        return `Math.sqrt(${expr(e.a)})`;
+        return r(`Math.sqrt(${expr(e.a)})`);
       case 'neg':
         return `(-${expr(e.a)})`;
       case 'abs':
@@ -77,7 +80,7 @@ export function jsLoopSource(program: SimdProgram): string {
   };
   const lines: string[] = [];
   program.arrays.forEach((a, i) => lines.push(`const ${ident('a', i)} = arrays[${JSON.stringify(a)}];`));
-  program.scalars.forEach((s, i) => lines.push(`const ${ident('s', i)} = +scalars[${JSON.stringify(s)}];`));
+  program.scalars.forEach((s, i) => lines.push(`const ${ident('s', i)} = ${r(`+scalars[${JSON.stringify(s)}]`)};`));
   lines.push('for (let i = start; i < end; i++) {');
   if (locals.length > 0) lines.push(`  let ${locals.map((_, i) => ident('l', i)).join(', ')};`);
   for (const s of program.body) {
@@ -92,6 +95,7 @@ type Num = (i: number) => number;
 
 /** The fallback: the program as a tree of closures (no code generation). */
 function interpret(program: SimdProgram): JsLoop {
+  const r = program.precision === 'f32' ? Math.fround : (x: number) => x;
   return (arrays, start, end, scalars) => {
     const locals = new Map<string, number>();
     const arrayOf = (name: string) => {
@@ -106,11 +110,13 @@ function interpret(program: SimdProgram): JsLoop {
           return (i) => a[i] as number;
         }
         case 'scalar': {
-          const v = scalars[e.name] as number;
+          const v = r(scalars[e.name] as number);
           return () => v;
         }
-        case 'const':
-          return () => e.value;
+        case 'const': {
+          const v = r(e.value);
+          return () => v;
+        }
         case 'local':
           return () => locals.get(e.name) as number;
         case 'add':
@@ -120,15 +126,15 @@ function interpret(program: SimdProgram): JsLoop {
         case 'max': {
           const a = build(e.a);
           const b = build(e.b);
-          if (e.op === 'add') return (i) => a(i) + b(i);
-          if (e.op === 'sub') return (i) => a(i) - b(i);
-          if (e.op === 'mul') return (i) => a(i) * b(i);
-          if (e.op === 'div') return (i) => a(i) / b(i);
+          if (e.op === 'add') return (i) => r(a(i) + b(i));
+          if (e.op === 'sub') return (i) => r(a(i) - b(i));
+          if (e.op === 'mul') return (i) => r(a(i) * b(i));
+          if (e.op === 'div') return (i) => r(a(i) / b(i));
           return (i) => Math.max(a(i), b(i));
         }
         default: {
           const a = build(e.a);
-          if (e.op === 'sqrt') return (i) => Math.sqrt(a(i));
+          if (e.op === 'sqrt') return (i) => r(Math.sqrt(a(i)));
           if (e.op === 'neg') return (i) => -a(i);
           if (e.op === 'abs') return (i) => Math.abs(a(i));
           return (i) => Math.sign(a(i));

@@ -1,0 +1,96 @@
+/*
+ * C baselines for `descent bench --report`: a STREAM-like triad and Adam, AdamW, Lion and SGD with momentum over
+ * float32 arrays, one thread, compiled by the bench run itself (gcc -O3 -march=native; no -ffast-math, so the
+ * compiler keeps IEEE division and square root and vectorizes them in float32). Arithmetic is float32 throughout
+ * (as PyTorch's CPU kernels do), unlike descent's fused loops, which compute in float64 and round on store.
+ *
+ * Usage: elementwise <elements> <reps>. Prints one JSON object per line:
+ *   {"name":"triad","msPerStep":…}  (a[i] = b[i] + s·c[i]: 12 bytes moved per element)
+ *   {"name":"adam","msPerStep":…}   … adamw, lion, sgdMomentum
+ * msPerStep is the median over reps timed passes after one untimed pass.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static double now_ms(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
+}
+
+static int cmp(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return x < y ? -1 : x > y;
+}
+
+static void triad(float *restrict a, const float *restrict b, const float *restrict c, float s, long n) {
+  for (long i = 0; i < n; i++) a[i] = b[i] + s * c[i];
+}
+
+static void adam(float *restrict th, const float *restrict g, float *restrict m, float *restrict v, long n, int t, float decay) {
+  const float b1 = 0.9f, b2 = 0.999f, lr = 1e-3f, eps = 1e-8f;
+  const float bc2 = sqrtf(1.0f - powf(b2, (float)t)), step = lr / (1.0f - powf(b1, (float)t)), shrink = 1.0f - lr * decay;
+  for (long i = 0; i < n; i++) {
+    float gi = g[i];
+    float mi = m[i] = b1 * m[i] + (1.0f - b1) * gi;
+    float vi = v[i] = b2 * v[i] + (1.0f - b2) * gi * gi;
+    th[i] = th[i] * shrink - step * mi / (sqrtf(vi) / bc2 + eps);
+  }
+}
+
+static void lion(float *restrict th, const float *restrict g, float *restrict m, long n) {
+  const float b1 = 0.9f, b2 = 0.99f, lr = 1e-4f;
+  for (long i = 0; i < n; i++) {
+    float c = b1 * m[i] + (1.0f - b1) * g[i];
+    th[i] = th[i] - lr * (float)((c > 0.0f) - (c < 0.0f));
+    m[i] = b2 * m[i] + (1.0f - b2) * g[i];
+  }
+}
+
+static void sgd_momentum(float *restrict th, const float *restrict g, float *restrict b, long n) {
+  const float mu = 0.9f, lr = 1e-3f;
+  for (long i = 0; i < n; i++) {
+    float bi = b[i] = mu * b[i] + g[i];
+    th[i] = th[i] - lr * bi;
+  }
+}
+
+int main(int argc, char **argv) {
+  if (argc < 3) {
+    fprintf(stderr, "usage: %s elements reps\n", argv[0]);
+    return 2;
+  }
+  long n = atol(argv[1]);
+  int reps = atoi(argv[2]);
+  if (n <= 0 || reps <= 0) return 2;
+  float *a = aligned_alloc(64, n * 4), *b = aligned_alloc(64, n * 4), *c = aligned_alloc(64, n * 4), *d = aligned_alloc(64, n * 4);
+  if (!a || !b || !c || !d) return 3;
+  for (long i = 0; i < n; i++) {
+    a[i] = 0.5f + (float)(i % 97) * 1e-3f;
+    b[i] = 1e-2f * (float)((i % 89) - 44) / 44.0f;
+    c[i] = 0.0f;
+    d[i] = 0.0f;
+  }
+  double *ms = malloc(sizeof(double) * reps);
+  const char *names[] = {"triad", "adam", "adamw", "lion", "sgdMomentum"};
+  for (int k = 0; k < 5; k++) {
+    for (int r = -1; r < reps; r++) {
+      double t0 = now_ms();
+      switch (k) {
+        case 0: triad(c, a, b, 3.0f, n); break;
+        case 1: adam(a, b, c, d, n, r + 2, 0.0f); break;
+        case 2: adam(a, b, c, d, n, r + 2, 1e-2f); break;
+        case 3: lion(a, b, c, n); break;
+        default: sgd_momentum(a, b, c, n); break;
+      }
+      double dt = now_ms() - t0;
+      if (r >= 0) ms[r] = dt;
+    }
+    qsort(ms, reps, sizeof(double), cmp);
+    printf("{\"name\":\"%s\",\"msPerStep\":%.4f,\"check\":%.6g}\n", names[k], ms[reps / 2], (double)(a[n / 2] + c[n / 3]));
+  }
+  return 0;
+}
