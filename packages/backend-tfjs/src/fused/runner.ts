@@ -189,6 +189,14 @@ export class FusedStepper<O> {
     return access;
   }
 
+  /**
+   * Marks a Float32Array this optimizer created for a slot (and handed to no one else) as its own, so the cpu path
+   * updates it in place from the first step instead of copying it first.
+   */
+  adopt(values: Float32Array): void {
+    this.owned.add(values);
+  }
+
   /** Records that a parameter took the composed kernel. */
   noteComposed(): void {
     this.composed++;
