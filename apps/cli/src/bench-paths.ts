@@ -211,16 +211,16 @@ const tfTrainOf: Record<string, () => tf.Optimizer> = {
 };
 
 /**
- * descent (fused path, `fused: 'auto'`) or a `tf.train` optimizer on the active TF.js backend, over `tensors`
+ * descent (fused path, `fused: 'auto'` or `'f32'`) or a `tf.train` optimizer on the active TF.js backend, over `tensors`
  * variables of `size` made by `tf.fill` (no JavaScript staging array on wasm).
  */
-export function tfjsPath(backend: 'cpu' | 'wasm', impl: 'descent' | 'tf.train', optimizer: ReportOptimizer, size: number, tensors: number): Stepper {
+export function tfjsPath(backend: 'cpu' | 'wasm', impl: 'descent' | 'descent-f32' | 'tf.train', optimizer: ReportOptimizer, size: number, tensors: number): Stepper {
   const variables = Array.from({ length: tensors }, (_, i) => tf.tidy(() => tf.variable(tf.fill([size], 0.5 + i * 1e-6, 'float32'), true, `bench_${impl}_${optimizer}_${i}_${Math.random()}`)));
   const grads = variables.map(() => tf.fill([size], 1e-2, 'float32'));
   let step: () => void;
   let disposeOpt: () => void;
-  if (impl === 'descent') {
-    const opt = createTfjs(REPORT_OPTIMIZERS[optimizer].spec(), Object.fromEntries(variables.map((v, i) => [`p${i}`, v])));
+  if (impl !== 'tf.train') {
+    const opt = createTfjs(REPORT_OPTIMIZERS[optimizer].spec(), Object.fromEntries(variables.map((v, i) => [`p${i}`, v])), { fused: impl === 'descent' ? 'auto' : 'f32' });
     const byName = Object.fromEntries(grads.map((g, i) => [`p${i}`, g]));
     step = () => void opt.step(byName);
     disposeOpt = () => opt.dispose();
@@ -233,7 +233,7 @@ export function tfjsPath(backend: 'cpu' | 'wasm', impl: 'descent' | 'tf.train', 
     disposeOpt = () => opt.dispose();
   }
   return {
-    path: impl === 'descent' ? `tfjs-${backend}-fused` : `tfjs-${backend} ${REPORT_OPTIMIZERS[optimizer].tfTrain}`,
+    path: impl === 'tf.train' ? `tfjs-${backend} ${REPORT_OPTIMIZERS[optimizer].tfTrain}` : `tfjs-${backend}-fused${impl === 'descent-f32' ? '-f32' : ''}`,
     optimizer,
     size,
     tensors,

@@ -13,7 +13,6 @@ import {
   tfjsPath,
   triad,
   useTfjsBackend,
-  wasmProgram,
   type ReportOptimizer,
   type Stepper,
 } from './bench-paths.js';
@@ -242,7 +241,7 @@ export async function measureReport(options: ReportOptions): Promise<BenchReport
     const cpu = record(
       'large',
       await group('cpu', optimizer, () => {
-        const list = [plainJs(optimizer, size, 1), generatedJs(optimizer, size), wasmProgram(optimizer, size, 'f32'), wasmProgram(optimizer, size, 'f64'), tfjsPath('cpu', 'descent', optimizer, size, 1)];
+        const list = [plainJs(optimizer, size, 1), generatedJs(optimizer, size), tfjsPath('cpu', 'descent', optimizer, size, 1), tfjsPath('cpu', 'descent-f32', optimizer, size, 1)];
         if (needTfTrain('cpu')) list.push(tfjsPath('cpu', 'tf.train', optimizer, size, 1));
         return list;
       }, true),
@@ -251,7 +250,7 @@ export async function measureReport(options: ReportOptions): Promise<BenchReport
     const wasm = record(
       'large',
       await group('wasm', optimizer, () => {
-        const list = [tfjsPath('wasm', 'descent', optimizer, size, 1)];
+        const list = [tfjsPath('wasm', 'descent', optimizer, size, 1), tfjsPath('wasm', 'descent-f32', optimizer, size, 1)];
         if (needTfTrain('wasm')) list.push(tfjsPath('wasm', 'tf.train', optimizer, size, 1));
         return list;
       }, true),
@@ -276,7 +275,7 @@ export async function measureReport(options: ReportOptions): Promise<BenchReport
     const wasmSmall = record(
       'small',
       await group('wasm small', optimizer, () => {
-        const list = [tfjsPath('wasm', 'descent', optimizer, small, count)];
+        const list = [tfjsPath('wasm', 'descent', optimizer, small, count), tfjsPath('wasm', 'descent-f32', optimizer, small, count)];
         if (tfTrain !== undefined && !tfTrainSpeed.has(`small|tfjs-wasm|${tfTrain}`)) list.push(tfjsPath('wasm', 'tf.train', optimizer, small, count));
         return list;
       }, false),

@@ -284,6 +284,37 @@ describe.each(['cpu', 'wasm'] as const)('fused path on the %s backend', (backend
     ['nadam', nadam({ lr: 0.01 })],
   ];
 
+  it.each(agreement)("%s: fused: 'f32' runs the program in float32 arithmetic, SIMD bulk and JavaScript tail alike", (_label, spec) => {
+    const n = 257; // on wasm: 256 elements by the f32x4 program, the last by the JavaScript loop
+    const r = rng(4);
+    const w0 = Float32Array.from({ length: n }, r);
+    const w = tf.variable(tf.tensor(w0.slice()));
+    const opt = createTfjs(spec, { w }, { fused: 'f32' });
+    const kernel = fusedKernels[spec.name]!;
+    const o = opt.exportState();
+    const theta = w0.slice();
+    const slots = Object.fromEntries(Object.entries(o.params.w!.slots).map(([s, v]) => [s, Float32Array.from((v.data as number[]).map(Number))]));
+    const scalars = { ...(getDefinition(spec.name).scalars?.(spec.options as never) ?? {}) };
+    let differs = false;
+    for (let step = 1; step <= 5; step++) {
+      const g = gradient(n, r, step);
+      const gt = tf.tensor(g);
+      opt.step({ w: gt });
+      gt.dispose();
+      expect(opt.path).toBe(`fused-${backend}`);
+      const k = kernel.coefficients(spec.options as never, step, scalars);
+      const f64 = theta.slice();
+      kernel.run(spec.options as never, { k, theta: f64, out: f64, grad: g, slots: copySlots(slots), start: 0, end: n });
+      const key = `f32:${kernel.simd!.key(spec.options as never, k)}`;
+      compileJs(key, () => ({ ...kernel.simd!.program(spec.options as never, k), precision: 'f32' }))({ ...slots, theta, out: theta, grad: g }, 0, n, k);
+      if (mismatches(f64, theta).length > 0) differs = true;
+      expect(mismatches(w.dataSync(), theta), `param at step ${step}`).toEqual([]);
+    }
+    expect(differs).toBe(true);
+    opt.dispose();
+    w.dispose();
+  });
+
   it.each(agreement)('%s: fused, composed and reference agree step by step over 30 steps', (_label, spec) => {
     // 257 = 32·8 + 1: on wasm the SIMD program does 256 elements and the JavaScript loop the last one.
     const n = 257;
@@ -473,7 +504,7 @@ describe('fused path selection', () => {
     await useBackend('cpu');
     const w = tf.variable(tf.zeros([2]));
     expect(() => createTfjs(adam(), { w }, { fused: 'always' as never })).toThrow(OptionError);
-    expect(() => createTfjs(adam(), { w }, { fused: 'always' as never })).toThrow('adam: option "fused" must be "auto" or "off", got "always"');
+    expect(() => createTfjs(adam(), { w }, { fused: 'always' as never })).toThrow('adam: option "fused" must be "auto", "f32" or "off", got "always"');
     w.dispose();
   });
 

@@ -4,11 +4,13 @@ import { simd as s, type SimdExpr } from './simd.js';
 
 /**
  * torch.lerp as core's `lerpTorch` evaluates it: start + w(end − start) when |w| < 0.5, else
- * end − (end − start)(1 − w). `w` is a host scalar, so the branch is chosen per program (`small`).
+ * end − (end − start)(1 − w). `w` is a host scalar, so the branch is chosen per program (`small`), and 1 − w is a
+ * host scalar too (`rest`, computed in float64 as the reference computes it in the loop: the same bits; in a
+ * float32 program, rounding w first would turn 1 − w into 0 for w within 2⁻²⁴ of 1).
  */
-function lerpTorch(start: SimdExpr, end: SimdExpr, w: string, small: boolean): SimdExpr {
+function lerpTorch(start: SimdExpr, end: SimdExpr, w: string, rest: string, small: boolean): SimdExpr {
   const diff = s.sub(end, start);
-  return small ? s.add(start, s.mul(s.scalar(w), diff)) : s.sub(end, s.mul(diff, s.sub(s.num(1), s.scalar(w))));
+  return small ? s.add(start, s.mul(s.scalar(w), diff)) : s.sub(end, s.mul(diff, s.scalar(rest)));
 }
 
 /**
@@ -26,15 +28,17 @@ export const muonWithAuxAdamFused = programKernel<MuonWithAuxAdamOptions>()({
     biasCorrection1: 1 - o.adamBetas[0] ** t,
     biasCorrection2: 1 - o.adamBetas[1] ** t,
     decay: 1 - o.adamLr * o.adamWeightDecay,
+    rest1: 1 - (1 - o.adamBetas[0]),
+    rest2: 1 - (1 - o.adamBetas[1]),
   }),
   key: (_o, k) => `muonWithAuxAdam:${flag(Math.abs(k.oneMinusBeta1) < 0.5)}${flag(Math.abs(k.oneMinusBeta2) < 0.5)}`,
   program: (_o, k) => ({
     arrays: ['theta', 'out', 'grad', 'expAvg', 'expAvgSq'],
-    scalars: ['lr', 'oneMinusBeta1', 'oneMinusBeta2', 'eps', 'biasCorrection1', 'biasCorrection2', 'decay'],
+    scalars: ['lr', 'oneMinusBeta1', 'oneMinusBeta2', 'rest1', 'rest2', 'eps', 'biasCorrection1', 'biasCorrection2', 'decay'],
     body: [
       s.let('g', s.load('grad')),
-      s.store('expAvg', lerpTorch(s.load('expAvg'), s.ref('g'), 'oneMinusBeta1', Math.abs(k.oneMinusBeta1) < 0.5)),
-      s.store('expAvgSq', lerpTorch(s.load('expAvgSq'), s.mul(s.ref('g'), s.ref('g')), 'oneMinusBeta2', Math.abs(k.oneMinusBeta2) < 0.5)),
+      s.store('expAvg', lerpTorch(s.load('expAvg'), s.ref('g'), 'oneMinusBeta1', 'rest1', Math.abs(k.oneMinusBeta1) < 0.5)),
+      s.store('expAvgSq', lerpTorch(s.load('expAvgSq'), s.mul(s.ref('g'), s.ref('g')), 'oneMinusBeta2', 'rest2', Math.abs(k.oneMinusBeta2) < 0.5)),
       s.let('update', s.div(s.div(s.load('expAvg'), s.scalar('biasCorrection1')), s.add(s.sqrt(s.div(s.load('expAvgSq'), s.scalar('biasCorrection2'))), s.scalar('eps')))),
       s.store('out', s.sub(s.mul(s.load('theta'), s.scalar('decay')), s.mul(s.scalar('lr'), s.ref('update')))),
     ],
