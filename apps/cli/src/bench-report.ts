@@ -151,7 +151,7 @@ async function timeRoundRobin(steppers: readonly Stepper[], reps: number): Promi
 }
 
 /** The C baselines (tools/bench/elementwise.c), compiled now; undefined with a note when gcc or the file is missing. */
-function cBaseline(size: number, reps: number, notes: string[]): { gcc: string; ms: Record<string, number> } | undefined {
+function cBaseline(size: number, reps: number, notes: string[]): { gcc: string; ms: Record<string, { msPerStep: number; triadMs: number }> } | undefined {
   const source = fileURLToPath(new URL('../../../tools/bench/elementwise.c', import.meta.url));
   if (!existsSync(source)) {
     notes.push(`C loop skipped: ${source} not found.`);
@@ -167,10 +167,10 @@ function cBaseline(size: number, reps: number, notes: string[]): { gcc: string; 
   const bin = join(mkdtempSync(join(tmpdir(), 'descent-bench-')), 'elementwise');
   execFileSync('gcc', ['-O3', '-march=native', '-fno-math-errno', '-o', bin, source, '-lm']);
   const out = execFileSync(bin, [String(size), String(reps)], { encoding: 'utf8' });
-  const ms: Record<string, number> = {};
+  const ms: Record<string, { msPerStep: number; triadMs: number }> = {};
   for (const line of out.trim().split('\n')) {
-    const r = JSON.parse(line) as { name: string; msPerStep: number };
-    ms[r.name] = r.msPerStep;
+    const r = JSON.parse(line) as { name: string; msPerStep: number; triadMs: number };
+    ms[r.name] = r;
   }
   return { gcc, ms };
 }
@@ -316,11 +316,12 @@ export async function measureReport(options: ReportOptions): Promise<BenchReport
   // The C loop (its own process; its ratio is against its own triad, timed in that process).
   const c = cBaseline(size, reps, notes);
   if (c) {
-    const roofBytes = (size / (c.ms.triad as number)) * 1e3 * TRIAD_BYTES;
-    roofs['C (gcc)'] = roofBytes;
     for (const o of optimizers) {
-      const ms = c.ms[o];
-      if (ms === undefined) continue;
+      const timed = c.ms[o];
+      if (timed === undefined) continue;
+      const ms = timed.msPerStep;
+      const roofBytes = (size / timed.triadMs) * 1e3 * TRIAD_BYTES;
+      roofs[`C (gcc) ${o}`] = roofBytes;
       const mps = size / ms / 1e3;
       const js = speed.get(key('large', 'js-plain', o));
       rows.push({
@@ -333,7 +334,7 @@ export async function measureReport(options: ReportOptions): Promise<BenchReport
         ratios: { ofRoof: mps / (roofBytes / REPORT_OPTIMIZERS[o].bytesPerParam / 1e6), ...(js !== undefined && { vsPlainJs: mps / js }) },
       });
     }
-    notes.push(`C loop: tools/bench/elementwise.c, ${c.gcc}, -O3 -march=native -fno-math-errno (no -ffast-math: IEEE division and square root, vectorised; without -fno-math-errno gcc calls sqrtf for errno and does not vectorise Adam), float32 arithmetic; ofRoof against the C triad of the same process.`);
+    notes.push(`C loop: tools/bench/elementwise.c, ${c.gcc}, -O3 -march=native -fno-math-errno (no -ffast-math: IEEE division and square root, vectorised; without -fno-math-errno gcc calls sqrtf for errno and does not vectorise Adam), float32 arithmetic; ofRoof against a C triad over arrays of the same size timed alternately with each step in that process.`);
   }
 
   for (const p of [...(options.producers ?? []), ...rowProducers]) rows.push(...(await p({ log, reps })));
