@@ -1,4 +1,4 @@
-import type { SimdExpr, SimdProgram } from './simd.js';
+import type { SimdExpr, SimdProgram, SimdStmt } from './simd.js';
 
 /**
  * The JavaScript form of a {@link SimdProgram}: the same statements, generated as the source of one loop over
@@ -44,10 +44,23 @@ export function jsLoopSource(program: SimdProgram): string {
     if (i === undefined) throw new Error(`simd program: unknown array ${name}`);
     return ident('a', i);
   };
+  // Element values already read or written this iteration, by array: a later load uses the local instead of
+  // reading the typed array again (V8 cannot tell that two Float32Arrays do not alias, so it would reload). A
+  // stored value is rounded with Math.fround, which is exactly what reading it back from a Float32Array gives.
+  // θ and the output may be one array: a store to either forgets the other's cached value.
+  const current = new Map<string, string>();
+  let pre: string[] = [];
+  let temps = 0;
   const expr = (e: SimdExpr): string => {
     switch (e.op) {
-      case 'load':
-        return `${arr(e.array)}[i]`;
+      case 'load': {
+        const known = current.get(e.array);
+        if (known !== undefined) return known;
+        const v = ident('v', temps++);
+        pre.push(`const ${v} = ${arr(e.array)}[i];`);
+        current.set(e.array, v);
+        return v;
+      }
       case 'scalar': {
         const i = scalarIndex.get(e.name);
         if (i === undefined) throw new Error(`simd program: unknown scalar ${e.name}`);
@@ -83,10 +96,35 @@ export function jsLoopSource(program: SimdProgram): string {
   program.scalars.forEach((s, i) => lines.push(`const ${ident('s', i)} = ${r(`+scalars[${JSON.stringify(s)}]`)};`));
   lines.push('for (let i = start; i < end; i++) {');
   if (locals.length > 0) lines.push(`  let ${locals.map((_, i) => ident('l', i)).join(', ')};`);
-  for (const s of program.body) {
-    if ('let' in s) lines.push(`  ${ident('l', locals.indexOf(s.let))} = ${expr(s.value)};`);
-    else lines.push(`  ${arr(s.store)}[i] = ${expr(s.value)};`);
-  }
+  // A store overwritten later in the iteration is not written (its value lives on in a local), unless the array
+  // that may alias it (θ for the output, the output for θ) is loaded in between.
+  const loads = (e: SimdExpr, array: string): boolean => (e.op === 'load' ? e.array === array : 'a' in e && (loads(e.a, array) || ('b' in e && loads(e.b, array))));
+  const partner = (a: string) => (a === 'out' ? 'theta' : a === 'theta' ? 'out' : undefined);
+  const dead = program.body.map((s, j) => {
+    if (!('store' in s)) return false;
+    const other = partner(s.store);
+    for (let k = j + 1; k < program.body.length; k++) {
+      const later = program.body[k] as SimdStmt;
+      if (other !== undefined && loads(later.value, other)) return false;
+      if ('store' in later && later.store === s.store) return true;
+    }
+    return false;
+  });
+  program.body.forEach((s, j) => {
+    pre = [];
+    const value = expr(s.value);
+    for (const p of pre) lines.push(`  ${p}`);
+    if ('let' in s) {
+      lines.push(`  ${ident('l', locals.indexOf(s.let))} = ${value};`);
+    } else {
+      const v = ident('v', temps++);
+      lines.push(`  const ${v} = Math.fround(${value});`);
+      if (!dead[j]) lines.push(`  ${arr(s.store)}[i] = ${v};`);
+      if (s.store === 'out') current.delete('theta');
+      if (s.store === 'theta') current.delete('out');
+      current.set(s.store, v);
+    }
+  });
   lines.push('}');
   return lines.join('\n');
 }
