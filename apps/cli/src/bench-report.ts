@@ -3,7 +3,8 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import {
   REPORT_OPTIMIZERS,
   TRIAD_BYTES,
@@ -179,7 +180,14 @@ function cBaseline(size: number, reps: number, notes: string[]): { gcc: string; 
 function childRss(path: string, optimizer: ReportOptimizer, size: number): { hwmKiB: number } {
   const self = fileURLToPath(import.meta.url);
   const script = self.replace(/bench-report\.(ts|js)$/, 'bench-rss.$1');
-  const r = spawnSync(process.execPath, [...process.execArgv, script, path, optimizer, String(size), '3'], { encoding: 'utf8', maxBuffer: 1 << 20 });
+  const args = [...process.execArgv];
+  // From source (tsx, or a test runner that transforms TypeScript itself): the child needs tsx's loader and the
+  // source condition to run bench-rss.ts.
+  if (script.endsWith('.ts')) {
+    if (!args.some((a) => a.includes('tsx'))) args.push('--import', pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href);
+    if (!args.some((a) => a.includes('@descent/source'))) args.push('--conditions=@descent/source');
+  }
+  const r = spawnSync(process.execPath, [...args, script, path, optimizer, String(size), '3'], { encoding: 'utf8', maxBuffer: 1 << 20 });
   if (r.status !== 0) throw new Error(`bench: the memory child for ${path} failed: ${r.stderr.slice(-2000)}`);
   const line = r.stdout.trim().split('\n').pop() ?? '';
   return JSON.parse(line) as { hwmKiB: number };
