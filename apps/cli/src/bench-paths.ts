@@ -177,6 +177,25 @@ export function triad(size: number): Stepper {
 }
 
 /**
+ * The optimizer's memory traffic with next to no arithmetic (θ ← θ + g, and each slot s ← s + g), as a wasm f32x4
+ * loop in place: the same streams as the step (Adam: 4 read, 3 written back), so the roof for that access pattern.
+ * A triad moves 12 bytes per element but its store stream also reads its line first (write-allocate), so
+ * bandwidth/28 from a triad understates what a 7-stream in-place step can reach.
+ */
+export function streamRoof(optimizer: ReportOptimizer, size: number): Stepper {
+  const n = size - (size % 8);
+  const slotNames = optimizer === 'adam' || optimizer === 'adamw' ? ['m', 'v'] : ['m'];
+  const { memory, at, view } = wasmArrays(['theta', 'grad', ...slotNames], n);
+  fill(view('theta'), 3, 1);
+  fill(view('grad'), 4, 1e-2);
+  const add = (a: string) => ({ store: a, value: { op: 'add' as const, a: { op: 'load' as const, array: a }, b: { op: 'load' as const, array: 'grad' } } });
+  const program: SimdProgram = { arrays: ['theta', 'grad', ...slotNames], scalars: [], precision: 'f32', body: ['theta', ...slotNames].map(add) };
+  const run = compileSimd(memory, `bench:stream:${slotNames.length}`, () => program).run;
+  const args = [...program.arrays.map((a) => at[a] as number), 4 * n];
+  return { path: 'stream roof (wasm f32x4, same streams)', optimizer, size: n, tensors: 1, step: () => run(...args), dispose: async () => undefined };
+}
+
+/**
  * descent's fused program for an optimizer compiled to wasm SIMD in float32 arithmetic (f32x4) or float64 (f64x2,
  * what the tfjs wasm path runs), on a memory of its own (no TF.js).
  */

@@ -91,5 +91,7 @@ describe('bench', () => {
     const md = reportMarkdown(report);
     expect(md).toContain('Command: `pnpm descent bench --backend cpu --size 1000000');
     expect(md).toContain('| extra | matmul | 1 × 64 | 0.10 | 1.5 GFLOP/s |');
+    expect(fused.ratios.ofStreamRoof).toBeGreaterThan(0);
+    expect(paths).toContain('stream roof (wasm f32x4, same streams)');
   }, 300_000);
 });
