@@ -8,7 +8,14 @@
  * arithmetic is IEEE float64 in the program's order, and a store narrows back to float32
  * (`f32x4.demote_f64x2_zero`, round to nearest even). A load after a store reads the rounded value back. That is
  * exactly what the JavaScript loops of `kernels.ts` do on `Float32Array`s (JavaScript numbers are float64, a
- * `Float32Array` store rounds), so the two produce bit-identical results; the tests check it.
+ * `Float32Array` store rounds), so the two produce bit-identical results; the tests check it. (Both are now
+ * generated from the same program: `js.ts`.)
+ *
+ * A program with `precision: 'f32'` is encoded in float32 arithmetic instead: four elements per instruction
+ * (`v128.load`, f32x4 operations, `v128.store`), scalars and constants rounded to float32 once. Its JavaScript form
+ * rounds every operation with `Math.fround`, so the two still agree bit for bit; neither equals the float64 form.
+ * This is what `fused: 'f32'` runs (about twice the float64 form's speed where f64x2 division and square root
+ * are the limit, as in Adam) and what the bench's roofs use.
  *
  * The module imports the memory of the TF.js wasm backend, so pointers are the backend's own `memoryOffset`s and
  * nothing is copied.
