@@ -200,6 +200,26 @@ export function encodeProgram(program: SimdProgram, shared: boolean, block: numb
   for (const s of program.body) if ('let' in s && !letNames.includes(s.let)) letNames.push(s.let);
   const lLet = (n: string) => lOffset + 1 + nScalars + letNames.indexOf(n);
   const lTemp = lOffset + 1 + nScalars + letNames.length;
+  // Per array: a local holding its element vector once loaded or stored in this pair (widened in an f64 program),
+  // so a later load reads the local instead of memory; and a temp for a store's narrowed value.
+  const lCache = (array: string) => lTemp + 1 + (arrayIndex.get(array) as number);
+  const lStored = lTemp + 1 + nArrays;
+  const cached = new Set<string>();
+  // A store overwritten later in the iteration is not written (its value lives on in the local), unless the array
+  // that may alias it (θ for the output, the output for θ) is loaded in between; a store to either forgets the
+  // other's cached value.
+  const partner = (a: string) => (a === 'out' ? 'theta' : a === 'theta' ? 'out' : undefined);
+  const loads = (e: SimdExpr, array: string): boolean => (e.op === 'load' ? e.array === array : 'a' in e && (loads(e.a, array) || ('b' in e && loads(e.b, array))));
+  const dead = program.body.map((s, j) => {
+    if (!('store' in s)) return false;
+    const other = partner(s.store);
+    for (let k = j + 1; k < program.body.length; k++) {
+      const later = program.body[k] as SimdStmt;
+      if (other !== undefined && loads(later.value, other)) return false;
+      if ('store' in later && later.store === s.store) return true;
+    }
+    return false;
+  });
   const scalarIndex = new Map(program.scalars.map((s, i) => [s, i]));
 
   const code: number[] = [];
@@ -243,6 +263,10 @@ export function encodeProgram(program: SimdProgram, shared: boolean, block: numb
   const emit = (e: SimdExpr): void => {
     switch (e.op) {
       case 'load':
+        if (cached.has(e.array)) {
+          localGet(lCache(e.array));
+          return;
+        }
         address(e.array);
         if (f32) {
           simdInstr(simdOp.v128Load, 4, memOffset); // align 2^4, static offset
@@ -250,6 +274,9 @@ export function encodeProgram(program: SimdProgram, shared: boolean, block: numb
           simdInstr(simdOp.load64Zero, 3, memOffset); // align 2^3, static offset
           simdInstr(simdOp.promoteLow);
         }
+        code.push(op.localTee);
+        uleb(lCache(e.array), code);
+        cached.add(e.array);
         return;
       case 'scalar': {
         const i = scalarIndex.get(e.name);
@@ -308,20 +335,36 @@ export function encodeProgram(program: SimdProgram, shared: boolean, block: numb
   localGet(lOffset);
   localGet(pByteLength);
   code.push(op.i32GeU, op.brIf, 1);
-  for (memOffset = 0; memOffset < 4 * block; memOffset += laneBytes) for (const s of program.body) {
-    if ('let' in s) {
-      emit(s.value);
-      localSet(lLet(s.let));
-    } else {
-      address(s.store);
+  for (memOffset = 0; memOffset < 4 * block; memOffset += laneBytes) {
+    cached.clear();
+    program.body.forEach((s, j) => {
+      if ('let' in s) {
+        emit(s.value);
+        localSet(lLet(s.let));
+        return;
+      }
+      const write = !dead[j];
+      if (write) address(s.store);
       emit(s.value);
       if (f32) {
-        simdInstr(simdOp.v128Store, 4, memOffset); // align 2^4, static offset
+        // The value is the float32 vector itself: keep it for later loads, then store it.
+        code.push(write ? op.localTee : op.localSet);
+        uleb(lCache(s.store), code);
+        if (write) simdInstr(simdOp.v128Store, 4, memOffset); // align 2^4, static offset
       } else {
+        // Narrow; a later load sees the narrowed value widened again, exactly what reading it back gives.
         simdInstr(simdOp.demoteZero);
-        simdInstr(simdOp.store64Lane, 3, memOffset, 0); // align 2^3, static offset, lane 0
+        code.push(write ? op.localTee : op.localSet);
+        uleb(lStored, code);
+        if (write) simdInstr(simdOp.store64Lane, 3, memOffset, 0); // align 2^3, static offset, lane 0
+        localGet(lStored);
+        simdInstr(simdOp.promoteLow);
+        localSet(lCache(s.store));
       }
-    }
+      const other = partner(s.store);
+      if (other !== undefined) cached.delete(other);
+      cached.add(s.store);
+    });
   }
   localGet(lOffset);
   code.push(op.i32Const);
@@ -333,7 +376,7 @@ export function encodeProgram(program: SimdProgram, shared: boolean, block: numb
   const body: number[] = [];
   const locals: Array<[number, number]> = [
     [1, I32],
-    [nScalars + letNames.length + 1, V128],
+    [nScalars + letNames.length + 1 + nArrays + 1, V128],
   ];
   vec(locals, ([count, type], out) => (uleb(count, out), out.push(type)), body);
   body.push(...code);
