@@ -208,7 +208,7 @@ function backendsTable(name: string): string {
     '| backend | runs it | how |',
     '| --- | --- | --- |',
     '| `@descent/core` reference | yes | Float64 loops, the spec |',
-    `| \`@descent/backend-tfjs\` | ${name in tfjs.kernels ? 'yes' : 'no'} | ${name in tfjs.kernels ? `composed TF.js ops${fused ? '; a fused loop on cpu and wasm (wasm SIMD)' : ''}` : '—'} |`,
+    `| \`@descent/backend-tfjs\` | ${name in tfjs.kernels ? 'yes' : 'no'} | ${name in tfjs.kernels ? `composed TF.js ops${fused ? `; a fused loop on cpu and wasm${tfjs.fusedKernels[name]?.simd ? ' (wasm SIMD)' : ''}` : ''}` : '—'} |`,
     `| \`@descent/backend-gpujs\` | ${name in gpujs.kernels ? 'yes' : 'no'} | ${name in gpujs.kernels ? 'gpu.js kernels: webasm, cpu, headlessgl, webgl2, webgpu (async)' : cell(gpujs.knownGaps[name] ?? '—')} |`,
   ];
   return rows.join('\n');

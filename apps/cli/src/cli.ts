@@ -485,18 +485,23 @@ Run "descent help <command>" for a command's input, output and options.`,
       'Measures step throughput (parameters/s) of a float32 backend. tfjs: descent (fused and composed) against tf.train.adam,\n' +
         'rmsprop and sgd on the same TF.js backend, one large tensor and many small ones, with ratios and the live-tensor count.\n' +
         'gpujs: Adam/AdamW, Lion and SGD with momentum in every gpu.js mode available, next to the Float64 reference, a plain\n' +
-        'float32 loop and a memory-roof triad. Figures vary ±30% on a shared machine: compare ratios from the same run.',
+        'float32 loop and a memory-roof triad. cpu: every CPU path (plain JS, generated loops, wasm SIMD, tfjs cpu/wasm fused,\n' +
+        'tf.train, gpu.js webasm, a C loop if gcc is present) against a same-run triad roof, the per-tensor overhead on many\n' +
+        'small tensors and each path\'s peak memory (child processes); --write <dir> writes it as Markdown.\n' +
+        'Figures vary ±30% on a shared machine: compare ratios from the same run.',
     )
-    .option('--backend <name>', 'tfjs or gpujs', 'tfjs')
+    .option('--backend <name>', 'tfjs, gpujs or cpu (the cross-path report)', 'tfjs')
     .option('--tfjs-backend <name>', 'tfjs: cpu or wasm', 'cpu')
-    .option('--size <n>', 'tfjs: elements of the large tensor (default 4194304)', positiveInteger)
-    .option('--count <n>', 'tfjs: number of small tensors (default 2000)', positiveInteger)
-    .option('--small <n>', 'tfjs: elements of each small tensor (default 1000)', positiveInteger)
-    .option('--reps <n>', 'tfjs: timed steps per implementation (default 5)', positiveInteger)
+    .option('--size <n>', 'tfjs, cpu: elements of the large tensor (default 4194304; cpu 32000000)', positiveInteger)
+    .option('--count <n>', 'tfjs, cpu: number of small tensors (default 2000)', positiveInteger)
+    .option('--small <n>', 'tfjs, cpu: elements of each small tensor (default 1000)', positiveInteger)
+    .option('--reps <n>', 'tfjs, cpu: timed steps per implementation (default 5)', positiveInteger)
     .option('--sizes <list>', 'gpujs: parameter counts (default 1000000,32000000)', (v: string) => list(v).map((x) => positiveInteger(x)))
     .option('--seconds <s>', 'gpujs: time per implementation (default 3)', positiveNumber)
     .option('--optimizers <names>', 'optimizers to measure', list)
     .option('--json', 'print the results as JSON')
+    .option('--write <dir>', 'cpu: write the report as Markdown and JSON into <dir> (cpu-<date>.md), e.g. docs/bench')
+    .option('--no-memory', 'cpu: skip the peak-memory child processes')
     .action(async (opts: Parameters<typeof bench>[0]) => {
       io.stdout(await bench(opts, (line) => io.stderr(`${line}\n`)));
     });

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { decodeNumber, type JsonNumber } from '@descent/core';
 import { bench } from '../src/bench.js';
+import { reportMarkdown, type BenchReport } from '../src/bench-report.js';
 import { replay } from '../src/replay.js';
 
 const fixture = JSON.parse(readFileSync(new URL('../../../packages/core/test/fixtures/torch/adam/amsgrad.json', import.meta.url), 'utf8')) as {
@@ -65,6 +66,32 @@ describe('bench', () => {
     }
   });
   it('refuses an unknown backend', async () => {
-    await expect(bench({ backend: 'onnx', tfjsBackend: 'cpu' }, () => {})).rejects.toThrow('bench: --backend must be tfjs or gpujs, got "onnx"');
+    await expect(bench({ backend: 'onnx', tfjsBackend: 'cpu' }, () => {})).rejects.toThrow('bench: --backend must be tfjs, gpujs or cpu, got "onnx"');
   });
+  it('--backend cpu: rows with exactly the report keys, same-run ratios, per-tensor overhead, peak memory, a Markdown table with the command', async () => {
+    const lines: string[] = [];
+    const producer = async () => [{ path: 'extra', optimizer: 'matmul', size: 64, tensors: 1, gflops: 1.5, msPerStep: 0.1, ratios: { vsPlainJs: 2 } }];
+    const text = await bench({ backend: 'cpu', tfjsBackend: 'cpu', size: 1_000_000, count: 4, small: 64, reps: 1, optimizers: ['adam'], json: true, producers: [producer] }, (l) => lines.push(l));
+    const report = JSON.parse(text) as BenchReport;
+    const allowed = ['path', 'optimizer', 'size', 'tensors', 'mparamPerS', 'gflops', 'msPerStep', 'ratios'];
+    for (const r of report.rows) for (const k of Object.keys(r)) expect(allowed).toContain(k);
+    const paths = new Set(report.rows.map((r) => r.path));
+    for (const p of ['js-plain', 'js-generated', 'tfjs-cpu-fused', 'tfjs-cpu-fused-f32', 'tfjs-cpu tf.train.adam', 'tfjs-wasm-fused', 'tfjs-wasm-fused-f32', 'tfjs-wasm tf.train.adam', 'gpujs-webasm', 'extra']) expect(paths).toContain(p);
+    const fused = report.rows.find((r) => r.path === 'tfjs-wasm-fused' && r.tensors === 1)!;
+    expect(fused.ratios.ofRoof).toBeGreaterThan(0);
+    expect(fused.ratios.vsPlainJs).toBeGreaterThan(0);
+    expect(fused.ratios.vsTfTrain).toBeGreaterThan(0);
+    expect(report.overheads.map((o) => o.path).sort()).toEqual(['tfjs-cpu-fused', 'tfjs-wasm-fused']);
+    // Peak memory from child processes: each measured child holds at least half of params + grads + Adam state
+    // (16 MB here) above its idle twin, far more than the few MB by which two idle processes differ.
+    expect(report.memory.map((m) => m.path)).toEqual(['js-plain', 'tfjs-cpu-fused', 'tfjs-wasm-fused', 'tfjs-wasm tf.train', 'gpujs-webasm']);
+    for (const m of report.memory) expect(m.ratio, m.path).toBeGreaterThan(0.5);
+    expect(report.machine.command).toBe('pnpm descent bench --backend cpu --size 1000000 --count 4 --small 64 --reps 1 --optimizers adam --json');
+    expect(report.machine.cores).toBeGreaterThan(0);
+    const md = reportMarkdown(report);
+    expect(md).toContain('Command: `pnpm descent bench --backend cpu --size 1000000');
+    expect(md).toContain('| extra | matmul | 1 × 64 | 0.10 | 1.5 GFLOP/s |');
+    expect(fused.ratios.ofStreamRoof).toBeGreaterThan(0);
+    expect(paths).toContain('stream roof (wasm f32x4, same streams)');
+  }, 300_000);
 });

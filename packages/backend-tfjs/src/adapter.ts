@@ -193,7 +193,7 @@ export class DescentOptimizer<O extends object = Record<string, unknown>> extend
       throw new OptionError(`${where}: option "groups" must be a list of groups or a function of the parameters, got ${show(groups)}`);
     }
     const fused = options.fused ?? 'auto';
-    if (fused !== 'auto' && fused !== 'off') throw new OptionError(`${where}: option "fused" must be "auto" or "off", got ${show(fused)}`);
+    if (fused !== 'auto' && fused !== 'f32' && fused !== 'off') throw new OptionError(`${where}: option "fused" must be "auto", "f32" or "off", got ${show(fused)}`);
     const views = options.matrixViews ?? 'layers';
     if (views !== 'layers' && views !== 'none' && typeof views !== 'function') {
       throw new OptionError(`${where}: option "matrixViews" must be "layers", "none" or a function of a variable's name and shape, got ${show(views)}`);

@@ -10,5 +10,5 @@ export * from './adapter.js';
 export * from './layouts.js';
 export * from './transforms.js';
 export { kernels } from './kernels/index.js';
-export { fusedKernels, fusedAccess, type FusedAccess, type FusedKernel, type FusedLoop, type FusedMode, type TfjsPath } from './fused/index.js';
+export { fusedKernels, fusedAccess, compileSimd, createWasmMemory, type FusedAccess, type FusedKernel, type FusedLoop, type FusedMode, type SimdProgram, type TfjsPath } from './fused/index.js';
 export * from './conv-backprop-filter.js';

@@ -13,6 +13,7 @@ import {
   type DecodedParamState,
   type NamedTensors,
   type Optimizer,
+  type OptimizerDefinition,
   type OptimizerSpec,
   type ParamRecord,
   type PhaseArgs,
@@ -42,6 +43,26 @@ interface Live {
   step: number;
   scalars: Record<string, number>;
   slots: Record<string, tf.Variable>;
+  /**
+   * Slots still holding the constant they were created with (by slot name), so that the first update's
+   * re-initialisation can leave them as they are instead of uploading a second copy. Cleared when state is loaded.
+   */
+  pristine?: Record<string, number> | undefined;
+}
+
+/**
+ * The slots of a parameter whose initial value is one constant (zeros, Adagrad's accumulator value…), by name, as
+ * core's `initialParamState` fills them under these options. Those are created by `tf.fill` (on wasm, in the heap
+ * directly) or, on cpu, as one Float32Array, instead of a Float64Array, its Float32 copy and the backend's copy.
+ */
+function constantFills<O extends object>(def: OptimizerDefinition<O>, options: O, record: ParamRecord<O>): Map<string, number> {
+  const fills = new Map(def.slots(options, record.shape).map((s) => [s.name, s.init]));
+  const out = new Map<string, number>();
+  for (const s of record.slots) {
+    const init = fills.has(s.name) ? fills.get(s.name) : s.init;
+    if (init === undefined || typeof init === 'number') out.set(s.name, init ?? 0);
+  }
+  return out;
 }
 
 /** Names of the optimizers this backend implements. */
@@ -67,7 +88,11 @@ export interface TfjsCreateOptions<O extends object = Record<string, unknown>> e
   /**
    * `auto` (default): on the `cpu` and `wasm` TF.js backends, optimizers with a fused kernel (see `fused/`) update
    * each parameter and its state in one loop over the backend's storage instead of a dozen TF.js kernels; other
-   * backends and optimizers use composed ops. `off`: always composed ops. {@link TfjsOptimizer.path} tells which ran.
+   * backends and optimizers use composed ops; the loops compute in float64 and round on store, bit for bit the
+   * Float64 reference run on float32 storage. `f32`: the same loops in float32 arithmetic (on wasm four SIMD lanes
+   * instead of two, about twice as fast where float64 division and square root are the limit; within the
+   * conformance kit's bounds, no longer bit-identical to the reference). `off`: always composed ops.
+   * {@link TfjsOptimizer.path} tells which ran.
    */
   readonly fused?: FusedMode;
   /**
@@ -96,9 +121,9 @@ export class TfjsOptimizer<O extends object = Record<string, unknown>> extends O
     super(spec, entries.map(([n, v]) => [n, [...v.shape]]), create);
     this.kernel = kernelFor(this.spec.name) as unknown as TfjsKernel<O>;
     const mode = create.fused ?? 'auto';
-    if (mode !== 'auto' && mode !== 'off') throw new OptionError(`${this.spec.name}: option "fused" must be "auto" or "off", got ${show(mode)}`);
+    if (mode !== 'auto' && mode !== 'f32' && mode !== 'off') throw new OptionError(`${this.spec.name}: option "fused" must be "auto", "f32" or "off", got ${show(mode)}`);
     const fusedKernel = fusedKernels[this.spec.name];
-    this.fused = mode === 'auto' && fusedKernel ? new FusedStepper<O>(fusedKernel) : undefined;
+    this.fused = mode !== 'off' && fusedKernel ? new FusedStepper<O>(fusedKernel, mode === 'f32' ? 'f32' : 'f64') : undefined;
     const linalg = create.linalg ?? 'auto';
     if (linalg !== 'auto' && linalg !== 'off') throw new OptionError(`${this.spec.name}: option "linalg" must be "auto" or "off", got ${show(linalg)}`);
     this.linalgMode = linalg;
@@ -110,7 +135,9 @@ export class TfjsOptimizer<O extends object = Record<string, unknown>> extends O
     for (const [name, variable] of entries) {
       const record = this.records.get(name)!;
       const init = initialParamState(this.def, record.options(), record, record.slots.some((s) => s.init === 'param') ? variable.dataSync() : []);
-      this.live.set(name, { variable, step: init.step, scalars: init.scalars, slots: this.upload(record, init.slots) });
+      const pristine: Record<string, number> = {};
+      const slots = this.upload(record, init.slots, constantFills(this.def, record.options(), record), pristine);
+      this.live.set(name, { variable, step: init.step, scalars: init.scalars, slots, pristine });
     }
   }
 
@@ -128,12 +155,36 @@ export class TfjsOptimizer<O extends object = Record<string, unknown>> extends O
     return new Map([...this.live].map(([n, l]) => [n, l.variable]));
   }
 
-  private upload(record: ParamRecord<O>, slots: Record<string, Float64Array>): Record<string, tf.Variable> {
+  /**
+   * Slot variables from their Float64 values, or from a constant (`constants`, recorded in `pristine`) without
+   * staging copies.
+   */
+  private upload(record: ParamRecord<O>, slots: Record<string, Float64Array>, constants?: ReadonlyMap<string, number>, pristine?: Record<string, number>): Record<string, tf.Variable> {
     const out: Record<string, tf.Variable> = {};
     for (const s of record.slots) {
+      const c = constants?.get(s.name);
+      if (c !== undefined) {
+        out[s.name] = this.filled(s.shape, c);
+        if (pristine) pristine[s.name] = c;
+        continue;
+      }
       out[s.name] = tf.tidy(() => tf.variable(tf.tensor(Float32Array.from(slots[s.name] as Float64Array), [...s.shape], 'float32'), false));
     }
     return out;
+  }
+
+  /**
+   * A float32 variable filled with `c`. On cpu: one Float32Array, handed to the fused path as its own (so its first
+   * step updates it in place rather than copying it); elsewhere `tf.fill`, which the wasm backend runs in its heap.
+   */
+  private filled(shape: readonly number[], c: number): tf.Variable {
+    if (tf.getBackend() === 'cpu') {
+      const a = new Float32Array(sizeOf(shape));
+      if (c !== 0) a.fill(c);
+      this.fused?.adopt(a);
+      return tf.tidy(() => tf.variable(tf.tensor(a, [...shape], 'float32'), false));
+    }
+    return tf.tidy(() => tf.variable(tf.fill([...shape], c, 'float32'), false));
   }
 
   protected gradShape(grad: tf.Tensor): readonly number[] | string {
@@ -322,8 +373,14 @@ export class TfjsOptimizer<O extends object = Record<string, unknown>> extends O
   private reinitialize(l: Live, r: ParamRecord<O>, options: O): void {
     const fresh = firstUpdateState(this.def, options, r);
     l.scalars = fresh.scalars;
+    const constants = constantFills(this.def, options, r);
+    const pristine = l.pristine;
+    l.pristine = undefined;
     tf.tidy(() => {
       for (const [name, values] of Object.entries(fresh.slots)) {
+        // Still the same constant as at creation: nothing to write (and no second copy of the slot).
+        const c = constants.get(name);
+        if (c !== undefined && pristine?.[name] !== undefined && Object.is(Math.fround(pristine[name]), Math.fround(c))) continue;
         l.slots[name]!.assign(tf.tensor(Float32Array.from(values), l.slots[name]!.shape, 'float32'));
       }
     });
@@ -396,6 +453,7 @@ export class TfjsOptimizer<O extends object = Record<string, unknown>> extends O
       const l = this.live.get(name)!;
       for (const v of Object.values(l.slots)) v.dispose();
       l.slots = next.get(name)!;
+      l.pristine = undefined;
       l.step = s.step;
       l.scalars = { ...s.scalars };
     }

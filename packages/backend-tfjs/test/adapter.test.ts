@@ -145,7 +145,7 @@ describe('descentOptimizer in tfjs-layers', () => {
     const g = tf.tensor1d([1]);
     expect(() => optimizer.applyGradients({ 'no/such/variable': g })).toThrow(ParamError);
     expect(() => optimizer.applyGradients({ 'no/such/variable': g })).toThrow('adam: applyGradients: gradient for "no/such/variable", which is not the name of a TF.js variable');
-    expect(() => descentOptimizer(adam(), { fused: 'on' as never })).toThrow('adam: descentOptimizer: option "fused" must be "auto" or "off", got "on"');
+    expect(() => descentOptimizer(adam(), { fused: 'on' as never })).toThrow('adam: descentOptimizer: option "fused" must be "auto", "f32" or "off", got "on"');
     expect(() => descentOptimizer(adam(), { group: [] } as never)).toThrow(OptionError);
     g.dispose();
     optimizer.dispose();

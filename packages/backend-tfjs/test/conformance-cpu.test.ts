@@ -11,3 +11,8 @@ describeConformance(tfjsBackend('cpu', 'off'), {
   properties: ['one step', 'missing gradient', 'state transfer', 'non-finite'],
   validation: false,
 });
+// The fused JavaScript loops in float32 arithmetic (`fused: 'f32'`, every operation through Math.fround).
+describeConformance(tfjsBackend('cpu', 'f32'), {
+  optimizers: Object.keys(fusedKernels).filter((n) => fusedKernels[n]!.simd),
+  validation: false,
+});

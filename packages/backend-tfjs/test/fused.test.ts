@@ -29,7 +29,7 @@ import {
   type PortableState,
 } from '@descent/core';
 import { createTfjs, fusedAccess, fusedKernels } from '../src/index.js';
-import { compileSimd, createWasmMemory } from '../src/fused/index.js';
+import { compileJs, compileSimd, createWasmMemory, interpretProgram, jsLoopSource } from '../src/fused/index.js';
 import { formatTable, measureThroughput } from '../src/bench.js';
 
 // The wasm backend loads its .wasm binaries from disk in Node: point it at the package's dist directory.
@@ -149,7 +149,73 @@ describe('fused kernels = the reference update run on float32 storage, bit for b
 
   const simdCases = cases.filter(([, spec]) => fusedKernels[spec.name]!.simd);
   it('has SIMD programs for the hot optimizers', () => {
-    expect(new Set(simdCases.map(([, s]) => s.name))).toEqual(new Set(['sgd', 'adam', 'adamw', 'lion', 'rmsprop', 'adagrad']));
+    expect(new Set(simdCases.map(([, s]) => s.name))).toEqual(new Set(Object.keys(fusedKernels).filter((n) => n !== 'adamAtan2' && n !== 'adabelief')));
+  });
+
+  it.each(simdCases)('%s: the closure-tree fallback (no new Function) = the generated JavaScript loop', (_label, spec) => {
+    const n = 29;
+    const o = spec.options as never;
+    const kernel = fusedKernels[spec.name]!;
+    const r = rng(7);
+    const a = { theta: Float32Array.from({ length: n }, r), slots: initialSlots(spec, n) };
+    const b = { theta: a.theta.slice(), slots: copySlots(a.slots) };
+    const scalars = { ...(getDefinition(spec.name).scalars?.(o) ?? {}) };
+    for (let step = 1; step <= 4; step++) {
+      const g = gradient(n, r, step);
+      const k = kernel.coefficients(o, step, scalars);
+      kernel.run(o, { k, theta: a.theta, out: a.theta, grad: g, slots: a.slots, start: 0, end: n });
+      interpretProgram(kernel.simd!.program(o, k))({ ...b.slots, theta: b.theta, out: b.theta, grad: g }, 0, n, k);
+      expect(mismatches(b.theta, a.theta), `param at step ${step}`).toEqual([]);
+      for (const s of Object.keys(a.slots)) expect(mismatches(b.slots[s]!, a.slots[s]!), `slot ${s} at step ${step}`).toEqual([]);
+    }
+  });
+
+  it.each(simdCases)('%s: in float32 arithmetic (f32x4), the WebAssembly and JavaScript forms still agree bit for bit', (_label, spec) => {
+    const n = 40;
+    const o = spec.options as never;
+    const kernel = fusedKernels[spec.name]!;
+    const r = rng(9);
+    const js = { theta: Float32Array.from({ length: n }, r), slots: initialSlots(spec, n) };
+    const memory = createWasmMemory(1);
+    const at: Record<string, number> = {};
+    let next = 16;
+    const place = (name: string, values: Float32Array) => {
+      at[name] = next;
+      new Float32Array(memory.buffer, next, n).set(values);
+      next += 16 * Math.ceil((4 * n) / 16) + 16;
+    };
+    place('theta', js.theta);
+    at.out = at.theta!;
+    place('grad', new Float32Array(n));
+    for (const [s, v] of Object.entries(js.slots)) place(s, v);
+    const view = (name: string) => new Float32Array(memory.buffer, at[name]!, n);
+    let differsFromF64 = false;
+    // Per-parameter scalars (NAdam's μ-product) as the definition starts them: with {} they would be NaN.
+    const scalars = { ...(getDefinition(spec.name).scalars?.(o) ?? {}) };
+    for (let step = 1; step <= 6; step++) {
+      const g = gradient(n, r, step);
+      const k = kernel.coefficients(o, step, scalars);
+      const key = `f32:${kernel.simd!.key(o, k)}`;
+      const program = () => ({ ...kernel.simd!.program(o, k), precision: 'f32' as const });
+      const f64 = { theta: js.theta.slice(), slots: copySlots(js.slots) };
+      compileJs(key, program)({ ...js.slots, theta: js.theta, out: js.theta, grad: g }, 0, n, k);
+      kernel.run(o, { k, theta: f64.theta, out: f64.theta, grad: g, slots: f64.slots, start: 0, end: n });
+      if (mismatches(f64.theta, js.theta).length > 0) differsFromF64 = true;
+      view('grad').set(g);
+      const wasm = compileSimd(memory, key, program);
+      wasm.run(...wasm.arrays.map((a) => at[a]!), 4 * n, ...wasm.scalars.map((s) => k[s]!));
+      expect(mismatches(view('theta'), js.theta), `param at step ${step}`).toEqual([]);
+      for (const s of Object.keys(js.slots)) expect(mismatches(view(s), js.slots[s]!), `slot ${s} at step ${step}`).toEqual([]);
+    }
+    // The test is not vacuous: somewhere along the 6 steps float32 arithmetic gave other bits than float64's.
+    expect(differsFromF64).toBe(true);
+  });
+
+  it('writes constants that read back exactly, and refuses unknown names', () => {
+    const src = jsLoopSource({ arrays: ['x'], scalars: [], body: [{ store: 'x', value: { op: 'add', a: { op: 'const', value: -0 }, b: { op: 'const', value: 0.1 + 0.2 } } }] });
+    expect(src).toContain('(-0)');
+    expect(src).toContain(String(0.1 + 0.2));
+    expect(() => jsLoopSource({ arrays: ['x'], scalars: [], body: [{ store: 'y', value: { op: 'load', array: 'x' } }] })).toThrow(/unknown array y/);
   });
 
   it.each(simdCases)('%s: WebAssembly SIMD program = JavaScript loop', (_label, spec) => {
@@ -172,9 +238,11 @@ describe('fused kernels = the reference update run on float32 storage, bit for b
     place('grad', new Float32Array(n));
     for (const [s, v] of Object.entries(js.slots)) place(s, v);
     const view = (name: string) => new Float32Array(memory.buffer, at[name]!, n);
+    // Per-parameter scalars (NAdam's μ-product) as the definition starts them: with {} they would be NaN.
+    const scalars = { ...(getDefinition(spec.name).scalars?.(o) ?? {}) };
     for (let step = 1; step <= 6; step++) {
       const g = gradient(n, r, step);
-      const k = kernel.coefficients(o, step, {});
+      const k = kernel.coefficients(o, step, scalars);
       kernel.run(o, { k, theta: js.theta, out: js.theta, grad: g, slots: js.slots, start: 0, end: n });
       view('grad').set(g);
       const program = compileSimd(memory, kernel.simd!.key(o, k), () => kernel.simd!.program(o, k));
@@ -215,6 +283,37 @@ describe.each(['cpu', 'wasm'] as const)('fused path on the %s backend', (backend
     ['rmsprop centered', rmsprop({ lr: 0.01, centered: true, momentum: 0.5 })],
     ['nadam', nadam({ lr: 0.01 })],
   ];
+
+  it.each(agreement)("%s: fused: 'f32' runs the program in float32 arithmetic, SIMD bulk and JavaScript tail alike", (_label, spec) => {
+    const n = 257; // on wasm: 256 elements by the f32x4 program, the last by the JavaScript loop
+    const r = rng(4);
+    const w0 = Float32Array.from({ length: n }, r);
+    const w = tf.variable(tf.tensor(w0.slice()));
+    const opt = createTfjs(spec, { w }, { fused: 'f32' });
+    const kernel = fusedKernels[spec.name]!;
+    const o = opt.exportState();
+    const theta = w0.slice();
+    const slots = Object.fromEntries(Object.entries(o.params.w!.slots).map(([s, v]) => [s, Float32Array.from((v.data as number[]).map(Number))]));
+    const scalars = { ...(getDefinition(spec.name).scalars?.(spec.options as never) ?? {}) };
+    let differs = false;
+    for (let step = 1; step <= 5; step++) {
+      const g = gradient(n, r, step);
+      const gt = tf.tensor(g);
+      opt.step({ w: gt });
+      gt.dispose();
+      expect(opt.path).toBe(`fused-${backend}`);
+      const k = kernel.coefficients(spec.options as never, step, scalars);
+      const f64 = theta.slice();
+      kernel.run(spec.options as never, { k, theta: f64, out: f64, grad: g, slots: copySlots(slots), start: 0, end: n });
+      const key = `f32:${kernel.simd!.key(spec.options as never, k)}`;
+      compileJs(key, () => ({ ...kernel.simd!.program(spec.options as never, k), precision: 'f32' }))({ ...slots, theta, out: theta, grad: g }, 0, n, k);
+      if (mismatches(f64, theta).length > 0) differs = true;
+      expect(mismatches(w.dataSync(), theta), `param at step ${step}`).toEqual([]);
+    }
+    expect(differs).toBe(true);
+    opt.dispose();
+    w.dispose();
+  });
 
   it.each(agreement)('%s: fused, composed and reference agree step by step over 30 steps', (_label, spec) => {
     // 257 = 32·8 + 1: on wasm the SIMD program does 256 elements and the JavaScript loop the last one.
@@ -405,7 +504,7 @@ describe('fused path selection', () => {
     await useBackend('cpu');
     const w = tf.variable(tf.zeros([2]));
     expect(() => createTfjs(adam(), { w }, { fused: 'always' as never })).toThrow(OptionError);
-    expect(() => createTfjs(adam(), { w }, { fused: 'always' as never })).toThrow('adam: option "fused" must be "auto" or "off", got "always"');
+    expect(() => createTfjs(adam(), { w }, { fused: 'always' as never })).toThrow('adam: option "fused" must be "auto", "f32" or "off", got "always"');
     w.dispose();
   });
 

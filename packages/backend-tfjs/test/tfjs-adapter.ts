@@ -21,9 +21,9 @@ setWasmPaths(`${dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.j
  * The adapter: parameters become float32 tf.Variables (passed as [name, variable] pairs, so duplicate names reach
  * the optimizer's validation), gradients float32 tensors, freed after each step.
  */
-export function tfjsBackend(tfBackend: 'cpu' | 'wasm', fused: 'auto' | 'off' = 'auto'): ConformanceBackend {
+export function tfjsBackend(tfBackend: 'cpu' | 'wasm', fused: 'auto' | 'f32' | 'off' = 'auto'): ConformanceBackend {
   return {
-    name: `tfjs-${tfBackend}${fused === 'off' ? ' (composed ops)' : ''}`,
+    name: `tfjs-${tfBackend}${fused === 'off' ? ' (composed ops)' : fused === 'f32' ? ' (fused, float32 arithmetic)' : ''}`,
     // Every optimizer (and transform) of core the backend does not implement is reported as a gap: the list
     // shrinks by itself as kernels land.
     supportedOptimizers,

@@ -8,7 +8,14 @@
  * arithmetic is IEEE float64 in the program's order, and a store narrows back to float32
  * (`f32x4.demote_f64x2_zero`, round to nearest even). A load after a store reads the rounded value back. That is
  * exactly what the JavaScript loops of `kernels.ts` do on `Float32Array`s (JavaScript numbers are float64, a
- * `Float32Array` store rounds), so the two produce bit-identical results; the tests check it.
+ * `Float32Array` store rounds), so the two produce bit-identical results; the tests check it. (Both are now
+ * generated from the same program: `js.ts`.)
+ *
+ * A program with `precision: 'f32'` is encoded in float32 arithmetic instead: four elements per instruction
+ * (`v128.load`, f32x4 operations, `v128.store`), scalars and constants rounded to float32 once. Its JavaScript form
+ * rounds every operation with `Math.fround`, so the two still agree bit for bit; neither equals the float64 form.
+ * This is what `fused: 'f32'` runs (about twice the float64 form's speed where f64x2 division and square root
+ * are the limit, as in Adam) and what the bench's roofs use.
  *
  * The module imports the memory of the TF.js wasm backend, so pointers are the backend's own `memoryOffset`s and
  * nothing is copied.
@@ -36,6 +43,14 @@ export interface SimdProgram {
   readonly arrays: readonly string[];
   readonly scalars: readonly string[];
   readonly body: readonly SimdStmt[];
+  /**
+   * The arithmetic. `f64` (default): every element widened to float64, float64 arithmetic, rounded on store —
+   * the reference's arithmetic on float32 storage, two lanes per instruction. `f32`: float32 arithmetic
+   * throughout (scalars and constants rounded to float32 first, every operation rounded), four lanes per
+   * instruction; the JavaScript form rounds every operation with `Math.fround`, so the two forms still agree bit
+   * for bit, but neither equals the float64 reference (used for the bench's memory-roof triad).
+   */
+  readonly precision?: 'f64' | 'f32';
 }
 
 /** Builders for programs, so kernels read like their loops. */
@@ -80,6 +95,8 @@ const op = {
   localTee: 0x22,
   i32Const: 0x41,
   f64Const: 0x44,
+  f32Const: 0x43,
+  f32DemoteF64: 0xb6,
   i32GeU: 0x4f,
   i32Add: 0x6a,
   simd: 0xfd,
@@ -87,6 +104,19 @@ const op = {
 
 /** SIMD opcodes (after the 0xfd prefix, LEB128-encoded). */
 const simdOp = {
+  v128Load: 0x00,
+  v128Store: 0x0b,
+  f32x4Splat: 0x13,
+  f32x4Lt: 0x43,
+  f32x4Gt: 0x44,
+  f32x4Abs: 0xe0,
+  f32x4Neg: 0xe1,
+  f32x4Sqrt: 0xe3,
+  f32x4Add: 0xe4,
+  f32x4Sub: 0xe5,
+  f32x4Mul: 0xe6,
+  f32x4Div: 0xe7,
+  f32x4Max: 0xe9,
   load64Zero: 0x5d,
   store64Lane: 0x5b,
   f64x2Splat: 0x14,
@@ -154,6 +184,10 @@ export function encodeProgram(program: SimdProgram, shared: boolean, block: numb
   // Static offsets and local indices are written as single LEB128 bytes below: keep them under 128.
   if (!Number.isInteger(block) || block < 2 || block % 2 !== 0 || block > 32) throw new Error(`simd program: block must be an even number in [2, 32], got ${block}`);
   if (program.arrays.length > 64) throw new Error('simd program: too many arrays');
+  const f32 = program.precision === 'f32';
+  if (f32 && block % 4 !== 0) throw new Error(`simd program: an f32 program's block must be a multiple of 4, got ${block}`);
+  /** Bytes of one vector's worth of elements: 2 float32 (widened to f64x2) or 4 (f32x4). */
+  const laneBytes = f32 ? 16 : 8;
   const nArrays = program.arrays.length;
   const nScalars = program.scalars.length;
   const arrayIndex = new Map(program.arrays.map((a, i) => [a, i]));
@@ -166,6 +200,26 @@ export function encodeProgram(program: SimdProgram, shared: boolean, block: numb
   for (const s of program.body) if ('let' in s && !letNames.includes(s.let)) letNames.push(s.let);
   const lLet = (n: string) => lOffset + 1 + nScalars + letNames.indexOf(n);
   const lTemp = lOffset + 1 + nScalars + letNames.length;
+  // Per array: a local holding its element vector once loaded or stored in this pair (widened in an f64 program),
+  // so a later load reads the local instead of memory; and a temp for a store's narrowed value.
+  const lCache = (array: string) => lTemp + 1 + (arrayIndex.get(array) as number);
+  const lStored = lTemp + 1 + nArrays;
+  const cached = new Set<string>();
+  // A store overwritten later in the iteration is not written (its value lives on in the local), unless the array
+  // that may alias it (θ for the output, the output for θ) is loaded in between; a store to either forgets the
+  // other's cached value.
+  const partner = (a: string) => (a === 'out' ? 'theta' : a === 'theta' ? 'out' : undefined);
+  const loads = (e: SimdExpr, array: string): boolean => (e.op === 'load' ? e.array === array : 'a' in e && (loads(e.a, array) || ('b' in e && loads(e.b, array))));
+  const dead = program.body.map((s, j) => {
+    if (!('store' in s)) return false;
+    const other = partner(s.store);
+    for (let k = j + 1; k < program.body.length; k++) {
+      const later = program.body[k] as SimdStmt;
+      if (other !== undefined && loads(later.value, other)) return false;
+      if ('store' in later && later.store === s.store) return true;
+    }
+    return false;
+  });
   const scalarIndex = new Map(program.scalars.map((s, i) => [s, i]));
 
   const code: number[] = [];
@@ -183,10 +237,13 @@ export function encodeProgram(program: SimdProgram, shared: boolean, block: numb
     code.push(op.i32Add);
   };
   const splatConst = (value: number) => {
-    code.push(op.f64Const);
-    const b = new Uint8Array(new Float64Array([value]).buffer);
-    code.push(...b);
-    simdInstr(simdOp.f64x2Splat);
+    if (f32) {
+      code.push(op.f32Const, ...new Uint8Array(new Float32Array([value]).buffer));
+      simdInstr(simdOp.f32x4Splat);
+    } else {
+      code.push(op.f64Const, ...new Uint8Array(new Float64Array([value]).buffer));
+      simdInstr(simdOp.f64x2Splat);
+    }
   };
   const localGet = (i: number) => {
     code.push(op.localGet);
@@ -196,15 +253,30 @@ export function encodeProgram(program: SimdProgram, shared: boolean, block: numb
     code.push(op.localSet);
     uleb(i, code);
   };
-  const binary: Record<string, number> = { add: simdOp.f64x2Add, sub: simdOp.f64x2Sub, mul: simdOp.f64x2Mul, div: simdOp.f64x2Div, max: simdOp.f64x2Max };
-  const unary: Record<string, number> = { sqrt: simdOp.f64x2Sqrt, neg: simdOp.f64x2Neg, abs: simdOp.f64x2Abs };
+  const binary: Record<string, number> = f32
+    ? { add: simdOp.f32x4Add, sub: simdOp.f32x4Sub, mul: simdOp.f32x4Mul, div: simdOp.f32x4Div, max: simdOp.f32x4Max }
+    : { add: simdOp.f64x2Add, sub: simdOp.f64x2Sub, mul: simdOp.f64x2Mul, div: simdOp.f64x2Div, max: simdOp.f64x2Max };
+  const unary: Record<string, number> = f32
+    ? { sqrt: simdOp.f32x4Sqrt, neg: simdOp.f32x4Neg, abs: simdOp.f32x4Abs }
+    : { sqrt: simdOp.f64x2Sqrt, neg: simdOp.f64x2Neg, abs: simdOp.f64x2Abs };
 
   const emit = (e: SimdExpr): void => {
     switch (e.op) {
       case 'load':
+        if (cached.has(e.array)) {
+          localGet(lCache(e.array));
+          return;
+        }
         address(e.array);
-        simdInstr(simdOp.load64Zero, 3, memOffset); // align 2^3, static offset
-        simdInstr(simdOp.promoteLow);
+        if (f32) {
+          simdInstr(simdOp.v128Load, 4, memOffset); // align 2^4, static offset
+        } else {
+          simdInstr(simdOp.load64Zero, 3, memOffset); // align 2^3, static offset
+          simdInstr(simdOp.promoteLow);
+        }
+        code.push(op.localTee);
+        uleb(lCache(e.array), code);
+        cached.add(e.array);
         return;
       case 'scalar': {
         const i = scalarIndex.get(e.name);
@@ -228,11 +300,11 @@ export function encodeProgram(program: SimdProgram, shared: boolean, block: numb
         localGet(lTemp);
         localGet(lTemp);
         splatConst(0);
-        simdInstr(simdOp.f64x2Gt);
+        simdInstr(f32 ? simdOp.f32x4Gt : simdOp.f64x2Gt);
         simdInstr(simdOp.bitselect);
         localGet(lTemp);
         splatConst(0);
-        simdInstr(simdOp.f64x2Lt);
+        simdInstr(f32 ? simdOp.f32x4Lt : simdOp.f64x2Lt);
         simdInstr(simdOp.bitselect);
         return;
       default:
@@ -250,7 +322,12 @@ export function encodeProgram(program: SimdProgram, shared: boolean, block: numb
   // Prologue: splat scalars.
   for (let i = 0; i < nScalars; i++) {
     localGet(pScalar(i));
-    simdInstr(simdOp.f64x2Splat);
+    if (f32) {
+      code.push(op.f32DemoteF64);
+      simdInstr(simdOp.f32x4Splat);
+    } else {
+      simdInstr(simdOp.f64x2Splat);
+    }
     localSet(lSplat(i));
   }
   // block { loop { if offset >= byteLength break; body at +0, +8, … (block/2 pairs); offset += 4·block; continue } }
@@ -258,16 +335,36 @@ export function encodeProgram(program: SimdProgram, shared: boolean, block: numb
   localGet(lOffset);
   localGet(pByteLength);
   code.push(op.i32GeU, op.brIf, 1);
-  for (memOffset = 0; memOffset < 4 * block; memOffset += 8) for (const s of program.body) {
-    if ('let' in s) {
+  for (memOffset = 0; memOffset < 4 * block; memOffset += laneBytes) {
+    cached.clear();
+    program.body.forEach((s, j) => {
+      if ('let' in s) {
+        emit(s.value);
+        localSet(lLet(s.let));
+        return;
+      }
+      const write = !dead[j];
+      if (write) address(s.store);
       emit(s.value);
-      localSet(lLet(s.let));
-    } else {
-      address(s.store);
-      emit(s.value);
-      simdInstr(simdOp.demoteZero);
-      simdInstr(simdOp.store64Lane, 3, memOffset, 0); // align 2^3, static offset, lane 0
-    }
+      if (f32) {
+        // The value is the float32 vector itself: keep it for later loads, then store it.
+        code.push(write ? op.localTee : op.localSet);
+        uleb(lCache(s.store), code);
+        if (write) simdInstr(simdOp.v128Store, 4, memOffset); // align 2^4, static offset
+      } else {
+        // Narrow; a later load sees the narrowed value widened again, exactly what reading it back gives.
+        simdInstr(simdOp.demoteZero);
+        code.push(write ? op.localTee : op.localSet);
+        uleb(lStored, code);
+        if (write) simdInstr(simdOp.store64Lane, 3, memOffset, 0); // align 2^3, static offset, lane 0
+        localGet(lStored);
+        simdInstr(simdOp.promoteLow);
+        localSet(lCache(s.store));
+      }
+      const other = partner(s.store);
+      if (other !== undefined) cached.delete(other);
+      cached.add(s.store);
+    });
   }
   localGet(lOffset);
   code.push(op.i32Const);
@@ -279,7 +376,7 @@ export function encodeProgram(program: SimdProgram, shared: boolean, block: numb
   const body: number[] = [];
   const locals: Array<[number, number]> = [
     [1, I32],
-    [nScalars + letNames.length + 1, V128],
+    [nScalars + letNames.length + 1 + nArrays + 1, V128],
   ];
   vec(locals, ([count, type], out) => (uleb(count, out), out.push(type)), body);
   body.push(...code);
