@@ -32,6 +32,8 @@ export interface BenchCommandOptions {
   readonly memory?: boolean;
   /** `--backend cpu`: more rows (e.g. matrix benchmarks), appended to the report. */
   readonly producers?: readonly RowProducer[];
+  /** `--backend cpu`: append the matrix rows (matmul GFLOP/s, Muon and Shampoo steps; `bench-matrix.ts`). */
+  readonly matrix?: boolean;
 }
 
 /** The command line that reproduces a cpu report with these options. */
@@ -43,10 +45,17 @@ function commandLine(o: BenchCommandOptions): string {
   if (o.reps !== undefined) parts.push(`--reps ${o.reps}`);
   if (o.optimizers !== undefined) parts.push(`--optimizers ${o.optimizers.join(',')}`);
   if (o.memory === false) parts.push('--no-memory');
+  if (o.matrix) parts.push('--matrix');
   if (o.json) parts.push('--json');
   if (o.write !== undefined) parts.push(`--write ${o.write}`);
   return parts.join(' ');
 }
+
+/** The matrix benchmark's rows (loaded only when asked for: it starts tfjs-wasm, gpu.js and worker threads). */
+const matrixRows: RowProducer = async ({ log, reps }) => {
+  const { measureMatrix } = await import('./bench-matrix.js');
+  return measureMatrix({ runs: reps, log });
+};
 
 /** Runs the benchmark and returns the text to print; progress goes to `log`. */
 export async function bench(o: BenchCommandOptions, log: (line: string) => void): Promise<string> {
@@ -79,7 +88,7 @@ export async function bench(o: BenchCommandOptions, log: (line: string) => void)
       ...(o.reps !== undefined && { reps: o.reps }),
       ...(o.optimizers !== undefined && { optimizers: o.optimizers as Array<keyof typeof REPORT_OPTIMIZERS> }),
       ...(o.memory === false && { memory: false }),
-      ...(o.producers !== undefined && { producers: o.producers }),
+      producers: [...(o.producers ?? []), ...(o.matrix ? [matrixRows] : [])],
     });
     if (o.write !== undefined) log(`wrote ${m.writeReportFiles(o.write, report)}`);
     return o.json ? `${JSON.stringify(report, null, 2)}\n` : m.reportMarkdown(report);

@@ -502,6 +502,7 @@ Run "descent help <command>" for a command's input, output and options.`,
     .option('--json', 'print the results as JSON')
     .option('--write <dir>', 'cpu: write the report as Markdown and JSON into <dir> (cpu-<date>.md), e.g. docs/bench')
     .option('--no-memory', 'cpu: skip the peak-memory child processes')
+    .option('--matrix', 'cpu: also the matrix rows (float32 matmul GFLOP/s on 1 and 2 threads, Muon and Shampoo steps per path)')
     .action(async (opts: Parameters<typeof bench>[0]) => {
       io.stdout(await bench(opts, (line) => io.stderr(`${line}\n`)));
     });
