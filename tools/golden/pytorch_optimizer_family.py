@@ -34,6 +34,7 @@ import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import torch  # noqa: E402
+from common import check_all_finite  # noqa: E402
 from torch.optim.optimizer import Optimizer  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -579,17 +580,6 @@ def run_case(name, info, spec):
     fixture['grads'] = grads_out
     fixture['expected'] = dict(steps=steps_out, state=state_out)
     return fixture
-
-
-def check_all_finite(value, where):
-    if isinstance(value, float) and not math.isfinite(value):
-        sys.exit(f'{where}: non-finite number {value}')
-    if isinstance(value, dict):
-        for v in value.values():
-            check_all_finite(v, where)
-    if isinstance(value, list):
-        for v in value:
-            check_all_finite(v, where)
 
 
 def main():

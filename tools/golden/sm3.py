@@ -30,6 +30,7 @@ import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import torch  # noqa: E402
+from common import write_fixtures  # noqa: E402
 from torch.optim.optimizer import Optimizer  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -213,35 +214,8 @@ def run_case(spec):
     return fixture
 
 
-def check_all_finite(value, where):
-    if isinstance(value, float) and not math.isfinite(value):
-        sys.exit(f'{where}: non-finite number {value}')
-    if isinstance(value, dict):
-        for v in value.values():
-            check_all_finite(v, where)
-    if isinstance(value, list):
-        for v in value:
-            check_all_finite(v, where)
-
-
 def main():
-    config = torch.__config__.show()
-    if 'CPU capability usage: NO AVX' not in config and 'CPU capability usage: DEFAULT' not in config:
-        sys.exit('ATEN_CPU_CAPABILITY=default did not take effect')
-    torch.set_default_dtype(torch.float64)
-    torch.set_num_threads(1)
-    OUT.mkdir(parents=True, exist_ok=True)
-    for old in OUT.glob('*.json'):
-        old.unlink()
-    names = [c['name'] for c in CASES]
-    assert len(set(names)) == len(names)
-    for spec in CASES:
-        fixture = run_case(spec)
-        check_all_finite(fixture, spec['name'])
-        path = OUT / f'{spec["name"]}.json'
-        text = json.dumps(fixture, allow_nan=False, separators=(',', ':')) + '\n'
-        path.write_text(text)
-        print(f'{path.relative_to(ROOT)}  {len(text)} bytes')
+    write_fixtures(OUT, ROOT, CASES, run_case)
 
 
 if __name__ == '__main__':
