@@ -11,7 +11,11 @@ const withLr = (lr?: number) => (lr === undefined ? {} : { lr });
  * The optimizers of the comparison: the seeds' list with PyTorch's (or their reference implementation's) default
  * options except the learning rate, which comes from {@link TRAIN_RATES} (found by `descent train --search`) when
  * it holds one. Muon is `muonWithAuxAdam` (seed 001: conv kernels viewed 2-D, biases and the head to Adam at 1e-3);
- * its searched rate is Muon's. Shampoo uses the coupled Newton–Schulz inverse root every 50 steps: the default
+ * its searched rate is Muon's. Shampoo uses the coupled Newton–Schulz inverse root and leaves modes longer than
+ * 128 unpreconditioned (`maxPreconditionDim`, as Distributed Shampoo's and SOAP's max dimension): the dense kernel's
+ * 1600-long input mode would need a 1600 × 1600 root every step — refreshing it only every 50 steps instead made
+ * training diverge at every rate tried (7e-4 … 1.1; the stale root amplifies new gradient directions by ε^{−1/2}
+ * on each side) — and the default
  * (exact eigendecomposition every step) of a 1600 × 1600 statistic is hours per epoch here.
  */
 export const TRAIN_OPTIMIZERS: Readonly<Record<string, TrainOptimizer>> = {
@@ -22,7 +26,7 @@ export const TRAIN_OPTIMIZERS: Readonly<Record<string, TrainOptimizer>> = {
   adamax: (lr) => adamax(withLr(lr)),
   nadam: (lr) => nadam(withLr(lr)),
   lamb: (lr) => lamb(withLr(lr)),
-  shampoo: (lr) => shampoo({ ...withLr(lr), inverseRoot: 'newtonSchulz', updateFreq: 50 }),
+  shampoo: (lr) => shampoo({ ...withLr(lr), inverseRoot: 'newtonSchulz', maxPreconditionDim: 128 }),
   lion: (lr) => lion(withLr(lr)),
   muon: (lr) => muonWithAuxAdam({ ...withLr(lr), adamLr: 1e-3 }),
   rprop: (lr) => rprop(withLr(lr)),
