@@ -170,7 +170,9 @@ export interface PhaseArgs {
  * contributions as Float64 (device partial sums read back through the Work's requests); `apply` the second pass.
  */
 export interface PhaseHooks<T> {
+  /** The first pass for one parameter: updates its slots and returns its named partial sums (read back if on a device). */
   accumulate(name: string, grad: T, args: PhaseArgs): Work<Record<string, number>>;
+  /** The second pass for one parameter, after the group's `finish`: moves the parameter. */
   apply(name: string, grad: T, args: PhaseArgs): Work;
 }
 
