@@ -180,7 +180,7 @@ function draw(): void {
   drawChart(
     ui.loss,
     lanes.map((lane, k) => ({ label: lane.racer.optimizer, color: PATH_COLORS[k % PATH_COLORS.length]!, values: lane.values.map((v) => v - surface.minValue) })),
-    { title: 'f − f* by step', log: true, xLabel: 'step' },
+    { title: 'f − f* by step', log: true, xLabel: 'step', legend: false }, // the page's legend names the lanes
   );
   ui.legend.replaceChildren(
     ...lanes.map((lane, k) => {

@@ -1,5 +1,6 @@
 import { scaleLinear, scaleLog } from 'd3-scale';
 import { line } from 'd3-shape';
+import { drawLegend } from './draw.js';
 import type { Context2D } from './types.js';
 
 /**
@@ -25,6 +26,8 @@ export interface ChartOptions {
   readonly xLabel?: string;
   /** x of each value: `values[i]` is drawn at `x[i]`; default its index. */
   readonly x?: readonly number[];
+  /** Draw the series' names in a corner. Default: when there is more than one series. */
+  readonly legend?: boolean;
 }
 
 /** Draws `series` on a `width` × `height` chart at the context's origin, with axes, ticks and a title. */
@@ -84,5 +87,27 @@ export function drawLineChart(ctx: Context2D, width: number, height: number, ser
     ctx.beginPath();
     draw([...s.values]);
     ctx.stroke();
+  }
+  // Several series need their names: a legend in the top right corner, on a light box so the lines stay readable.
+  if (options.legend ?? series.length > 1) {
+    const fontSize = 11;
+    const rows = Math.round(fontSize * 1.55) * series.length;
+    const longest = Math.max(...series.map((s) => s.label.length));
+    const boxWidth = 38 + longest * fontSize * 0.62;
+    const left = width - margin.right - boxWidth - 6;
+    // The right-hand corner (top or bottom) that covers fewer points of the lines.
+    const covered = (top: number) =>
+      series.reduce((count, s) => count + s.values.filter((v, i) => {
+        const px = x(xs[i] ?? i);
+        const py = y(Math.max(v, lo));
+        return px >= left - 6 && py >= top && py <= top + rows + 6;
+      }).length, 0);
+    const top = covered(margin.top + 2) <= covered(height - margin.bottom - rows - 8) ? margin.top + 2 : height - margin.bottom - rows - 8;
+    ctx.save();
+    ctx.globalAlpha = 0.85;
+    ctx.fillStyle = '#ffffff';
+    ctx.fillRect(left - 6, top, boxWidth + 6, rows + 6);
+    ctx.restore();
+    drawLegend(ctx, left, top + 3, series, fontSize);
   }
 }
