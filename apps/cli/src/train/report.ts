@@ -49,7 +49,7 @@ export function landscapePng(optimizer: string, grid: LandscapeGrid, steps: read
     minValue: Math.min(...grid.values, ...grid.pathLoss) * (1 - 1e-9),
   };
   const landscape = computeLandscape(surface, { resolution: 200 });
-  const pct = (v: number) => `${(100 * v).toFixed(0)}%`;
+  const pct = (v: number) => `${(100 * v).toFixed(v < 0.1 ? 1 : 0)}%`;
   return trajectoryPng(landscape, { label: optimizer, detail: `PCs ${pct(grid.explained[0])} + ${pct(grid.explained[1])}`, points: grid.path, values: grid.pathLoss, steps }, { size });
 }
 
