@@ -150,15 +150,39 @@ function batchOf(split: Split, idx: ArrayLike<number>): { x: tf.Tensor4D; y: tf.
   return tf.tidy(() => ({ x: tf.tensor4d(x, [k, 28, 28, 1]), y: tf.cast(tf.oneHot(tf.tensor1d(labels, 'int32'), 10), 'float32') as tf.Tensor2D }));
 }
 
-function accuracy(model: tfl.Sequential, test: Split, n: number): number {
-  let correct = 0;
+/** Σ f(x, y) over the first `n` images of a split, in chunks of 500 (one tensor pair at a time). */
+function sumInChunks(split: Split, n: number, f: (x: tf.Tensor4D, y: tf.Tensor2D) => tf.Tensor): number {
+  let sum = 0;
   for (let s = 0; s < n; s += 500) {
-    const idx = Array.from({ length: Math.min(500, n - s) }, (_, i) => s + i);
-    const { x, y } = batchOf(test, idx);
-    correct += tf.tidy(() => (tf.sum(tf.equal(tf.argMax(model.predict(x) as tf.Tensor, 1), tf.argMax(y, 1))).dataSync()[0] as number));
+    const { x, y } = batchOf(split, Array.from({ length: Math.min(500, n - s) }, (_, i) => s + i));
+    sum += tf.tidy(() => f(x, y).dataSync()[0] as number);
     tf.dispose([x, y]);
   }
-  return correct / n;
+  return sum;
+}
+
+function accuracy(model: tfl.Sequential, test: Split, n: number): number {
+  return sumInChunks(test, n, (x, y) => tf.sum(tf.equal(tf.argMax(model.predict(x) as tf.Tensor, 1), tf.argMax(y, 1)))) / n;
+}
+
+/**
+ * Batch b of the seeded data order over the first `trainSize` images (one permutation per epoch, computed when the
+ * epoch starts); `where` names the caller in the error for a set smaller than one batch.
+ */
+function batchSource(train: Split, trainSize: number, seed: number, where: string): (b: number) => { x: tf.Tensor4D; y: tf.Tensor2D } {
+  const perEpoch = Math.floor(trainSize / BATCH);
+  if (perEpoch < 1) throw new InputError(`${where}: ${trainSize} training images do not fill one batch of ${BATCH}`);
+  let order: Uint32Array = new Uint32Array(0);
+  let orderEpoch = -1;
+  return (b) => {
+    const epoch = Math.floor(b / perEpoch);
+    if (epoch !== orderEpoch) {
+      order = permutation(trainSize, seed, epoch);
+      orderEpoch = epoch;
+    }
+    const at = (b % perEpoch) * BATCH;
+    return batchOf(train, order.subarray(at, at + BATCH));
+  };
 }
 
 interface Checkpoint {
@@ -234,14 +258,7 @@ function setPlaneWeights(model: tfl.Sequential, base: Float32Array, u: Float64Ar
 
 /** Mean cross-entropy of the model on the first `n` training images. */
 function trainLoss(model: tfl.Sequential, train: Split, n: number): number {
-  let sum = 0;
-  for (let s = 0; s < n; s += 500) {
-    const idx = Array.from({ length: Math.min(500, n - s) }, (_, i) => s + i);
-    const { x, y } = batchOf(train, idx);
-    sum += tf.tidy(() => tf.sum(tfl.metrics.categoricalCrossentropy(y, model.predict(x) as tf.Tensor)).dataSync()[0] as number);
-    tf.dispose([x, y]);
-  }
-  return sum / n;
+  return sumInChunks(train, n, (x, y) => tf.sum(tfl.metrics.categoricalCrossentropy(y, model.predict(x) as tf.Tensor))) / n;
 }
 
 /** Reads the snapshots recorded so far (each `size` float32 weights). */
@@ -313,20 +330,11 @@ async function trainOne(name: string, data: { train: Split; test: Split }, s: Tr
     else if (existsSync(trajectory)) truncateSync(trajectory, (state.curve.length + 1) * size * 4);
     else throw new InputError(`train --resume: ${trajectory} is missing (the landscape needs the weights recorded so far): drop --resume to start ${name} again`);
   }
-  const perEpoch = Math.floor(trainSize / BATCH);
-  if (perEpoch < 1) throw new InputError(`train: ${trainSize} training images do not fill one batch of ${BATCH}`);
+  const batchAt = batchSource(data.train, trainSize, s.seed, 'train');
   let done = 0;
-  let order: Uint32Array = new Uint32Array(0);
-  let orderEpoch = -1;
   for (let b = state.batch; b < s.batches; b++) {
     if (s.stopAfter !== undefined && done >= s.stopAfter) break;
-    const epoch = Math.floor(b / perEpoch);
-    if (epoch !== orderEpoch) {
-      order = permutation(trainSize, s.seed, epoch);
-      orderEpoch = epoch;
-    }
-    const at = (b % perEpoch) * BATCH;
-    const { x, y } = batchOf(data.train, order.subarray(at, at + BATCH));
+    const { x, y } = batchAt(b);
     const t0 = performance.now();
     const loss = (await model.trainOnBatch(x, y)) as number;
     state.ms += performance.now() - t0;
@@ -428,19 +436,15 @@ export interface FoundTrainRate {
  */
 async function shortRun(name: string, lr: number, data: { train: Split; test: Split }, s: TrainSearchSettings): Promise<number> {
   const trainSize = Math.min(s.trainSize ?? data.train.count, data.train.count);
-  const perEpoch = Math.floor(trainSize / BATCH);
-  if (perEpoch < 1) throw new InputError(`train --search: ${trainSize} training images do not fill one batch of ${BATCH}`);
+  const batchAt = batchSource(data.train, trainSize, s.seed, 'train --search');
   const model = cnn();
   const optimizer = optimizerFor(name, lr);
   model.compile({ optimizer, loss: 'categoricalCrossentropy' });
   const tail = Math.max(1, Math.ceil(s.batches / 4));
   let sum = 0;
-  let order: Uint32Array = new Uint32Array(0);
   try {
     for (let b = 0; b < s.batches; b++) {
-      if (b % perEpoch === 0) order = permutation(trainSize, s.seed, Math.floor(b / perEpoch));
-      const at = (b % perEpoch) * BATCH;
-      const { x, y } = batchOf(data.train, order.subarray(at, at + BATCH));
+      const { x, y } = batchAt(b);
       const loss = (await model.trainOnBatch(x, y)) as number;
       tf.dispose([x, y]);
       if (!Number.isFinite(loss)) return Infinity;
